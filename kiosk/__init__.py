@@ -1,0 +1,41 @@
+"""Velkommen: a privacy-first visitor kiosk."""
+
+import logging
+
+from flask import Flask, jsonify, redirect, url_for
+from flask_wtf.csrf import CSRFProtect
+
+from kiosk import cli, config, db, errors, i18n, notify, sms
+from kiosk.views import kiosk as kiosk_views
+
+csrf = CSRFProtect()
+
+
+def create_app(test_config=None):
+    app = Flask(__name__, template_folder="../templates", static_folder="../static", instance_relative_config=True)
+    config.load(app, test_config)
+    _quiet_third_party_loggers()
+    csrf.init_app(app)
+    i18n.init_app(app)
+    db.init_app(app)
+    sms.init_app(app)
+    notify.init_app(app)
+    app.register_blueprint(kiosk_views.bp, url_prefix="/kiosk")
+    errors.register_error_handlers(app)
+    cli.register(app)
+
+    @app.get("/")
+    def index():
+        return redirect(url_for("kiosk.welcome"))
+
+    @app.get("/healthz")
+    def healthz():
+        db.get_db().execute("SELECT 1").fetchone()
+        return jsonify(status="ok", database="ok", sms_backend=app.extensions["sms"].name)
+
+    return app
+
+
+def _quiet_third_party_loggers():
+    # The twilio SDK logs request URLs and headers at INFO; nothing of it belongs in our logs.
+    logging.getLogger("twilio").setLevel(logging.WARNING)

@@ -1,0 +1,124 @@
+"""Named settings with safe defaults, read from KIOSK_* (and TWILIO_*) environment variables.
+
+create_app(test_config) skips the environment entirely, so tests never depend on it.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+import phonenumbers
+
+SMS_BACKENDS = ("twilio", "console", "fake")
+
+DEFAULTS = {
+    "DATABASE": None,  # instance/kiosk.db
+    "SECRET_KEY": None,
+    "DEMO": False,
+    "SMS_BACKEND": None,  # twilio when TWILIO_ACCOUNT_SID is set, else console
+    "TWILIO_ACCOUNT_SID": None,
+    "TWILIO_AUTH_TOKEN": None,
+    "TWILIO_FROM": None,
+    "TWILIO_MESSAGING_SERVICE_SID": None,
+    "TWILIO_API_URL": "https://api.twilio.com",
+    "PUBLIC_URL": None,
+    "COMPANY_NAME": "Velkommen",
+    "DEFAULT_REGION": "NO",
+    "ALLOWED_COUNTRIES": "NO,SE,DK,FI",
+    "RECEPTION_PHONE": None,
+    "DEFAULT_LOCALE": "nb",
+    "SEARCH_MIN_CHARS": 2,
+    "SEARCH_LIMIT": 8,
+    "NAME_MAX_LENGTH": 60,
+    "IDLE_SECONDS": 60,
+    "STATUS_RESET_SECONDS": 10,
+    "SMS_TIMEOUT_SECONDS": 10,
+    "SMS_RETRY_WINDOW_SECONDS": 600,
+    "SMS_RETRY_BASE_SECONDS": 2.0,
+    "SMS_RETRY_MAX_SECONDS": 60.0,
+    "SMS_WORKERS": 4,
+    "VISIT_RETENTION_DAYS": 30,
+    "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+}
+
+# Twilio's own variable names, read without the KIOSK_ prefix.
+TWILIO_ENV = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM", "TWILIO_MESSAGING_SERVICE_SID")
+
+INT_SETTINGS = (
+    "SEARCH_MIN_CHARS", "SEARCH_LIMIT", "NAME_MAX_LENGTH", "IDLE_SECONDS", "STATUS_RESET_SECONDS",
+    "SMS_WORKERS", "VISIT_RETENTION_DAYS",
+)
+FLOAT_SETTINGS = ("SMS_TIMEOUT_SECONDS", "SMS_RETRY_WINDOW_SECONDS", "SMS_RETRY_BASE_SECONDS", "SMS_RETRY_MAX_SECONDS")
+# from_prefixed_env() parses values as JSON, so KIOSK_RECEPTION_PHONE=41234567 arrives as an int.
+STR_SETTINGS = ("RECEPTION_PHONE", "TWILIO_FROM", "COMPANY_NAME", "DEFAULT_REGION", "DEFAULT_LOCALE")
+
+
+class ConfigError(Exception):
+    """The configuration cannot work; the message says what to change."""
+
+
+def load(app, test_config=None):
+    app.config.from_mapping(DEFAULTS)
+    if test_config is None:
+        app.config.from_prefixed_env("KIOSK")
+        app.config.update({key: os.environ[key] for key in TWILIO_ENV if os.environ.get(key)})
+    else:
+        app.config.update(test_config)
+    _normalise(app)
+    _check(app.config)
+
+
+def _normalise(app):
+    cfg = app.config
+    for key in STR_SETTINGS:
+        if cfg[key] is not None:
+            cfg[key] = str(cfg[key]).strip() or None
+    try:
+        for key in INT_SETTINGS:
+            cfg[key] = int(cfg[key])
+        for key in FLOAT_SETTINGS:
+            cfg[key] = float(cfg[key])
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"A numeric setting has a value that is not a number: {e}") from e
+    cfg["DEMO"] = str(cfg["DEMO"]).lower() in ("1", "true", "yes", "on")
+    cfg["DEFAULT_REGION"] = (cfg["DEFAULT_REGION"] or "").upper()
+    if isinstance(cfg["ALLOWED_COUNTRIES"], str):
+        cfg["ALLOWED_COUNTRIES"] = tuple(c.strip().upper() for c in cfg["ALLOWED_COUNTRIES"].split(",") if c.strip())
+    if not cfg["DATABASE"]:
+        cfg["DATABASE"] = str(Path(app.instance_path) / "kiosk.db")
+    if not cfg["SMS_BACKEND"]:
+        cfg["SMS_BACKEND"] = "twilio" if cfg["TWILIO_ACCOUNT_SID"] else "console"
+    if not cfg["SECRET_KEY"] and cfg["DEMO"]:
+        cfg["SECRET_KEY"] = _demo_secret_key(Path(app.instance_path))
+
+
+def _check(cfg):
+    problems = []
+    if not cfg["SECRET_KEY"]:
+        problems.append("KIOSK_SECRET_KEY is not set (or set KIOSK_DEMO=1 for a demo with a generated key).")
+    if cfg["SMS_BACKEND"] not in SMS_BACKENDS:
+        problems.append(f"KIOSK_SMS_BACKEND must be one of {', '.join(SMS_BACKENDS)}.")
+    if cfg["SMS_BACKEND"] == "twilio":
+        if not (cfg["TWILIO_ACCOUNT_SID"] and cfg["TWILIO_AUTH_TOKEN"]):
+            problems.append("The twilio SMS backend needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.")
+        if not (cfg["TWILIO_FROM"] or cfg["TWILIO_MESSAGING_SERVICE_SID"]):
+            problems.append("The twilio SMS backend needs TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID.")
+    regions = phonenumbers.SUPPORTED_REGIONS
+    if cfg["DEFAULT_REGION"] not in regions:
+        problems.append(f"KIOSK_DEFAULT_REGION {cfg['DEFAULT_REGION']!r} is not a known region code, such as NO.")
+    unknown = [c for c in cfg["ALLOWED_COUNTRIES"] if c not in regions]
+    if unknown or not cfg["ALLOWED_COUNTRIES"]:
+        problems.append("KIOSK_ALLOWED_COUNTRIES must list region codes, such as NO,SE,DK,FI.")
+    if cfg["SEARCH_MIN_CHARS"] < 1 or cfg["SEARCH_LIMIT"] < 1:
+        problems.append("KIOSK_SEARCH_MIN_CHARS and KIOSK_SEARCH_LIMIT must be at least 1.")
+    if problems:
+        raise ConfigError("Velkommen cannot start:\n  " + "\n  ".join(problems))
+
+
+def _demo_secret_key(instance):
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_hex(32))
+    return path.read_text().strip()

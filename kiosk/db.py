@@ -1,0 +1,136 @@
+"""The SQLite store: one sqlite-utils Database per app context, schema in Migrations, WAL for several workers."""
+
+import fcntl
+import sqlite3
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from flask import current_app, g
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("velkommen")
+
+
+def connect(path):
+    conn = sqlite3.connect(path, timeout=10)
+    db = Database(conn)
+    db.execute("PRAGMA foreign_keys = ON")
+    # Overwrite deleted rows with zeros, so purged personal data leaves no bytes behind in the file.
+    db.execute("PRAGMA secure_delete = ON")
+    return db
+
+
+def get_db() -> Database:
+    if "db" not in g:
+        g.db = connect(current_app.config["DATABASE"])
+    return g.db
+
+
+def close_db(exc=None):
+    db = g.pop("db", None)
+    if db is not None:
+        db.close()
+
+
+def init_db(path):
+    """Create or upgrade the schema; safe to call from several gunicorn workers at once."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with _file_lock(f"{path}.lock"):
+        db = connect(path)
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            migrations.apply(db)
+        finally:
+            db.close()
+
+
+def init_app(app):
+    init_db(app.config["DATABASE"])
+    app.teardown_appcontext(close_db)
+
+
+def now():
+    return datetime.now(UTC)
+
+
+def timestamp(moment=None):
+    return (moment or now()).isoformat(timespec="seconds")
+
+
+@contextmanager
+def _file_lock(path):
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@migrations()
+def m001_hosts(db):
+    db["hosts"].create(
+        {
+            "id": int,
+            "name": str,
+            "phone": str,
+            "department": str,
+            "email": str,
+            "language": str,
+            "search": str,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        not_null={"name", "phone", "search"},
+    )
+    db["hosts"].create_index(["phone"], unique=True)
+    db["hosts"].create_index(["email"])
+    db.executescript(
+        """
+        CREATE VIRTUAL TABLE hosts_fts USING fts5(
+            search, content='hosts', content_rowid='id', tokenize='unicode61', prefix='2 3'
+        );
+        CREATE TRIGGER hosts_ai AFTER INSERT ON hosts BEGIN
+            INSERT INTO hosts_fts(rowid, search) VALUES (new.id, new.search);
+        END;
+        CREATE TRIGGER hosts_ad AFTER DELETE ON hosts BEGIN
+            INSERT INTO hosts_fts(hosts_fts, rowid, search) VALUES ('delete', old.id, old.search);
+        END;
+        CREATE TRIGGER hosts_au AFTER UPDATE OF search ON hosts BEGIN
+            INSERT INTO hosts_fts(hosts_fts, rowid, search) VALUES ('delete', old.id, old.search);
+            INSERT INTO hosts_fts(rowid, search) VALUES (new.id, new.search);
+        END;
+        """
+    )
+
+
+@migrations()
+def m002_visits(db):
+    # A visit holds no name and no phone number: see the data map in DESIGN.md.
+    db["visits"].create(
+        {"id": str, "host_id": int, "kiosk_id": str, "created_at": str, "expires_at": str},
+        pk="id",
+        not_null={"created_at", "expires_at"},
+    )
+    db["visits"].create_index(["expires_at"])
+    db["messages"].create(
+        {
+            "id": int,
+            "visit_id": str,
+            "recipient": str,
+            "status": str,
+            "sid": str,
+            "error_code": int,
+            "attempts": int,
+            "updated_at": str,
+        },
+        pk="id",
+        foreign_keys=[("visit_id", "visits", "id")],
+        not_null={"visit_id", "recipient", "status"},
+        defaults={"attempts": 0},
+    )
+    db["messages"].create_index(["visit_id"])
+    db["messages"].create_index(["sid"])

@@ -1,0 +1,37 @@
+"""Error pages in plain words: never a stack trace."""
+
+import logging
+
+from flask import render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+logger = logging.getLogger("kiosk.errors")
+
+PAGES = {400, 403, 404, 405, 413, 429}
+
+
+def register_error_handlers(app):
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected_error)
+
+
+def _render(code):
+    template = f"errors/{code}.html" if code in PAGES else "errors/500.html"
+    return render_template(template, code=code), code
+
+
+def _csrf_error(error):
+    return render_template("errors/expired.html"), 400
+
+
+def _http_error(error):
+    if request.accept_mimetypes.best == "application/json":
+        return {"error": error.name}, error.code
+    return _render(error.code)
+
+
+def _unexpected_error(error):
+    logger.exception("Unexpected error on %s %s", request.method, request.path)
+    return _render(InternalServerError.code)

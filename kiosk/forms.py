@@ -1,0 +1,57 @@
+"""Kiosk forms: presence, length and format of what was typed, in plain words next to each field."""
+
+import unicodedata
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, StringField
+from wtforms.validators import DataRequired, ValidationError
+
+from kiosk.checkin import CheckIn
+from kiosk.db import get_db
+from kiosk.directory import get_host
+from kiosk.phone import InvalidPhoneError, PhoneNumber
+
+RECEPTION = "reception"
+
+
+def _clean_name(value):
+    return " ".join((value or "").split())
+
+
+class CheckinForm(FlaskForm):
+    name = StringField(_l("Full name"), filters=[_clean_name],
+                       validators=[DataRequired(_l("Enter your full name."))])
+    phone = StringField(_l("Mobile number"), validators=[DataRequired(_l("Enter your mobile number."))])
+    host_query = StringField(_l("Who are you visiting?"))
+    host_id = HiddenField()
+    confirm = BooleanField(_l("Send me a confirmation by SMS"), default=True)
+
+    def validate_name(self, field):
+        if len(field.data) > current_app.config["NAME_MAX_LENGTH"]:
+            raise ValidationError(_l("Your name is too long. Write at most %(max)s characters.",
+                                     max=current_app.config["NAME_MAX_LENGTH"]))
+        if any(unicodedata.category(c).startswith("C") for c in field.data):
+            raise ValidationError(_l("Your name contains characters we cannot use."))
+
+    def validate_phone(self, field):
+        cfg = current_app.config
+        try:
+            self.parsed_phone = PhoneNumber.parse(
+                field.data, region=cfg["DEFAULT_REGION"], allowed_countries=cfg["ALLOWED_COUNTRIES"]
+            )
+        except InvalidPhoneError as e:
+            raise ValidationError(e.message) from e
+
+    def validate_host_query(self, field):
+        self.host = None
+        if self.host_id.data == RECEPTION and current_app.config["RECEPTION_PHONE"]:
+            return
+        if self.host_id.data and self.host_id.data.isdigit():
+            self.host = get_host(get_db(), int(self.host_id.data))
+        if self.host is None:
+            raise ValidationError(_l("Choose the person you are visiting from the list."))
+
+    def to_checkin(self):
+        return CheckIn(name=self.name.data, phone=self.parsed_phone, host=self.host, confirm=self.confirm.data)

@@ -1,0 +1,94 @@
+"""Phone numbers, parsed once at the edge into a value object that holds E.164."""
+
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+from flask_babel import lazy_gettext as _l
+from phonenumbers import NumberParseException, PhoneNumberType
+
+MOBILE_TYPES = (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
+
+
+class InvalidPhoneError(ValueError):
+    """A typed number cannot receive our SMS; `code` says why, `message` says it in plain words."""
+
+    NOT_A_NUMBER = "not_a_number"
+    TOO_SHORT = "too_short"
+    TOO_LONG = "too_long"
+    INVALID = "invalid"
+    NOT_MOBILE = "not_mobile"
+    COUNTRY_NOT_ALLOWED = "country_not_allowed"
+
+    MESSAGES = {
+        NOT_A_NUMBER: _l("Enter a mobile number, for example 412 34 567."),
+        TOO_SHORT: _l("This number is too short. Check that you typed all the digits."),
+        TOO_LONG: _l("This number is too long. Check that you typed it correctly."),
+        INVALID: _l("This is not a valid phone number. Check that you typed it correctly."),
+        NOT_MOBILE: _l("Enter a mobile number. We can only send text messages to mobile phones."),
+        COUNTRY_NOT_ALLOWED: _l("We cannot send text messages to numbers from this country. Please ask at the desk."),
+    }
+
+    def __init__(self, code):
+        super().__init__(code)
+        self.code = code
+
+    @property
+    def message(self):
+        return str(self.MESSAGES[self.code])
+
+
+_PARSE_CODES = {
+    NumberParseException.TOO_SHORT_NSN: InvalidPhoneError.TOO_SHORT,
+    NumberParseException.TOO_SHORT_AFTER_IDD: InvalidPhoneError.TOO_SHORT,
+    NumberParseException.TOO_LONG: InvalidPhoneError.TOO_LONG,
+}
+_LENGTH_CODES = {
+    phonenumbers.ValidationResult.TOO_SHORT: InvalidPhoneError.TOO_SHORT,
+    phonenumbers.ValidationResult.TOO_LONG: InvalidPhoneError.TOO_LONG,
+}
+_ALLOWED_CHARACTERS = re.compile(r"[\d\s+().\-/]+")
+
+
+@dataclass(frozen=True)
+class PhoneNumber:
+    e164: str
+
+    @classmethod
+    def parse(cls, raw, *, region, allowed_countries=None):
+        """Parse what a person typed; raise InvalidPhoneError unless it is a mobile number we may text."""
+        text = (raw or "").strip()
+        if not text or not _ALLOWED_CHARACTERS.fullmatch(text) or not any(c.isdigit() for c in text):
+            raise InvalidPhoneError(InvalidPhoneError.NOT_A_NUMBER)
+        try:
+            number = phonenumbers.parse(text, region)
+        except NumberParseException as e:
+            raise InvalidPhoneError(_PARSE_CODES.get(e.error_type, InvalidPhoneError.NOT_A_NUMBER)) from e
+        if not phonenumbers.is_valid_number(number):
+            length = phonenumbers.is_possible_number_with_reason(number)
+            raise InvalidPhoneError(_LENGTH_CODES.get(length, InvalidPhoneError.INVALID))
+        if phonenumbers.number_type(number) not in MOBILE_TYPES:
+            raise InvalidPhoneError(InvalidPhoneError.NOT_MOBILE)
+        if allowed_countries is not None and phonenumbers.region_code_for_number(number) not in allowed_countries:
+            raise InvalidPhoneError(InvalidPhoneError.COUNTRY_NOT_ALLOWED)
+        return cls(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+    @property
+    def region(self):
+        return phonenumbers.region_code_for_number(phonenumbers.parse(self.e164))
+
+    @property
+    def masked(self):
+        """International form with all but the first and last two national digits hidden: +47 9** ** *67."""
+        return mask(self.e164)
+
+    def __str__(self):
+        return self.e164
+
+
+def mask(e164):
+    """+4791234567 -> +47 9** ** *67: country code, first and last two national digits, grouped 3-2-rest."""
+    number = phonenumbers.parse(e164)
+    national = str(number.national_number)
+    hidden = national[:1] + "*" * (len(national) - 3) + national[-2:]
+    return f"+{number.country_code} {hidden[:3]} {hidden[3:5]} {hidden[5:]}".rstrip()

@@ -1,0 +1,85 @@
+"""The SMS boundary: one base class that times and logs, one exception type for every provider failure."""
+
+import logging
+import time
+from abc import ABC, abstractmethod
+
+from kiosk.phone import mask
+
+logger = logging.getLogger("kiosk.sms")
+
+# Twilio error codes (SECURITY.md R16): the message can never be delivered, so sending again only costs money.
+PERMANENT_CODES = frozenset({21211, 21408, 21610, 21614, 30005, 30006, 30007})
+# The provider asks for an alert to a human as well: the account or its content filter is misconfigured.
+ALERT_CODES = frozenset({21408, 30007})
+# The handset was unreachable: worth one delayed retry, not more.
+RETRY_ONCE_CODES = frozenset({30003})
+RATE_LIMIT_CODES = frozenset({20429})
+
+
+class SmsSendError(Exception):
+    """A message was not accepted. `code` is the provider's error code, `status` the HTTP status;
+    both are None when no answer came (timeout, connection refused).
+
+    The message never holds the recipient or the body: provider error texts can quote the number.
+    """
+
+    def __init__(self, message, *, code=None, status=None):
+        super().__init__(message)
+        self.code = code
+        self.status = status
+
+    @property
+    def permanent(self):
+        if self.code in PERMANENT_CODES:
+            return True
+        if self.transient or self.retry_once:
+            return False
+        return self.status is not None and 400 <= self.status < 500
+
+    @property
+    def retry_once(self):
+        return self.code in RETRY_ONCE_CODES
+
+    @property
+    def transient(self):
+        """No answer, rate limited or a server error: safe to try again after a pause."""
+        return (
+            (self.status is None and self.code is None)
+            or self.status == 429
+            or self.code in RATE_LIMIT_CODES
+            or (self.status is not None and self.status >= 500)
+        )
+
+    @property
+    def needs_alert(self):
+        return self.code in ALERT_CODES
+
+
+class SmsClient(ABC):
+    """Send one SMS; subclasses implement only _send and return the provider's message id."""
+
+    name: str
+
+    @classmethod
+    def from_config(cls, config):
+        return cls()
+
+    def send(self, to, body, *, ref):
+        """Send `body` to the E.164 number `to`; `ref` (a visit id and recipient) goes into the log."""
+        start = time.monotonic()
+        try:
+            sid = self._send(to, body, ref=ref)
+        except SmsSendError as e:
+            logger.warning(
+                "SMS %s to %s not accepted by %s: code=%s status=%s",
+                ref, mask(to), self.name, e.code, e.status,
+            )
+            raise
+        logger.info("SMS %s to %s accepted by %s as %s in %.0f ms",
+                    ref, mask(to), self.name, sid, (time.monotonic() - start) * 1000)
+        return sid
+
+    @abstractmethod
+    def _send(self, to, body, *, ref):
+        ...

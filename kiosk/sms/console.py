@@ -1,0 +1,22 @@
+"""A development backend: prints each SMS to standard output instead of sending it.
+
+For the demo only. It prints message bodies, which hold the name typed at the kiosk; never use it in production.
+"""
+
+import itertools
+import sys
+
+from kiosk.phone import mask
+from kiosk.sms.base import SmsClient
+
+
+class ConsoleSmsClient(SmsClient):
+    name = "console"
+
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stdout
+        self._ids = itertools.count(1)
+
+    def _send(self, to, body, *, ref):
+        print(f"[SMS to {mask(to)}] {body}", file=self.stream, flush=True)
+        return f"SMconsole{next(self._ids):027d}"

@@ -1,0 +1,65 @@
+"""Twilio Programmable Messaging through the official SDK, with a timeout and a configurable API base URL."""
+
+import requests
+from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from kiosk.sms.base import SmsClient, SmsSendError
+
+TWILIO_API_URL = "https://api.twilio.com"
+
+
+class ApiUrlHttpClient(TwilioHttpClient):
+    """The SDK's own HTTP client, pointed at another Twilio-compatible base URL (a test server, a proxy)."""
+
+    def __init__(self, api_url, timeout):
+        super().__init__(timeout=timeout)
+        self.api_url = api_url.rstrip("/")
+
+    def request(self, method, url, *args, **kwargs):
+        if url.startswith(TWILIO_API_URL):
+            url = self.api_url + url[len(TWILIO_API_URL):]
+        return super().request(method, url, *args, **kwargs)
+
+
+class TwilioSmsClient(SmsClient):
+    name = "twilio"
+
+    def __init__(self, *, account_sid, auth_token, sender=None, messaging_service_sid=None,
+                 api_url=TWILIO_API_URL, timeout=10, status_callback=None):
+        self.client = Client(account_sid, auth_token, http_client=ApiUrlHttpClient(api_url, timeout))
+        self.sender = sender
+        self.messaging_service_sid = messaging_service_sid
+        self.status_callback = status_callback
+
+    @classmethod
+    def from_config(cls, config):
+        public_url = config["PUBLIC_URL"]
+        return cls(
+            account_sid=config["TWILIO_ACCOUNT_SID"],
+            auth_token=config["TWILIO_AUTH_TOKEN"],
+            sender=config["TWILIO_FROM"],
+            messaging_service_sid=config["TWILIO_MESSAGING_SERVICE_SID"],
+            api_url=config["TWILIO_API_URL"],
+            timeout=config["SMS_TIMEOUT_SECONDS"],
+            status_callback=f"{public_url.rstrip('/')}/webhooks/twilio/status" if public_url else None,
+        )
+
+    def _send(self, to, body, *, ref):
+        options = {"to": to, "body": body}
+        if self.messaging_service_sid:
+            options["messaging_service_sid"] = self.messaging_service_sid
+        else:
+            options["from_"] = self.sender
+        if self.status_callback:
+            options["status_callback"] = self.status_callback
+        try:
+            return self.client.messages.create(**options).sid
+        except (TwilioRestException, TwilioServiceException) as e:
+            # e.msg may quote the recipient's number: keep only the codes.
+            raise SmsSendError(f"Twilio refused {ref}", code=e.code, status=e.status) from e
+        except requests.Timeout as e:
+            raise SmsSendError(f"Twilio did not answer {ref} in time") from e
+        except (requests.RequestException, TwilioException) as e:
+            raise SmsSendError(f"Twilio could not be reached for {ref}") from e

@@ -1,0 +1,87 @@
+import logging
+
+import pytest
+
+from kiosk import create_app
+from kiosk.db import get_db
+
+TEST_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret-key",
+    "SMS_BACKEND": "fake",
+    "RECEPTION_PHONE": "+4741000000",
+    "SMS_RETRY_BASE_SECONDS": 0.01,
+    "SMS_RETRY_MAX_SECONDS": 0.05,
+    "SMS_RETRY_WINDOW_SECONDS": 2,
+}
+
+
+@pytest.fixture
+def make_app(tmp_path):
+    """Build an app on a fresh database file, with settings on top of TEST_CONFIG."""
+    apps = []
+
+    def make(**settings):
+        app = create_app({**TEST_CONFIG, "DATABASE": str(tmp_path / "kiosk.db"), **settings})
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        app.extensions["dispatcher"].drain(timeout=10)
+
+
+@pytest.fixture
+def app(make_app):
+    """An app with the fake SMS backend and a fresh database."""
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    """A test client for the app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    """A CLI runner for `flask` commands."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def db(app):
+    """The app's sqlite-utils Database, inside an app context."""
+    with app.app_context():
+        yield get_db()
+
+
+@pytest.fixture
+def sms(app):
+    """The fake SMS client: its outbox, and fail() to make sends fail."""
+    return app.extensions["sms"]
+
+
+@pytest.fixture
+def sms_outbox(sms):
+    """The list of SMS the fake backend accepted."""
+    return sms.outbox
+
+
+@pytest.fixture
+def log_records():
+    """Every log record emitted during the test, from every logger, at every level."""
+    records = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            records.append(record)
+
+    handler = Collect(level=logging.DEBUG)
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    yield records
+    root.removeHandler(handler)
+    root.setLevel(old_level)

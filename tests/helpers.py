@@ -1,0 +1,41 @@
+"""Test builders: plain functions with keyword defaults."""
+
+from bs4 import BeautifulSoup
+
+from kiosk.directory import get_host, save_hosts
+
+CANARY_NAME = "Kari Kanarifugl Nordmann"
+CANARY_PHONE = "+4799999999"
+CANARY_PHONE_TYPED = "999 99 999"
+
+
+def create_host(db, *, name="Kari Ødegård", phone="+4741234567", department="Sales", email=None, language="nb"):
+    save_hosts(db, [{"name": name, "phone": phone, "department": department, "email": email, "language": language}])
+    host_id = db.execute("SELECT id FROM hosts WHERE phone = ?", [phone]).fetchone()[0]
+    return get_host(db, host_id)
+
+
+def get_page(client, url, status=200):
+    """GET a page and parse it; checks the status, a <title>, and a CSRF token in every POST form."""
+    response = client.get(url)
+    assert response.status_code == status, response.data[:500]
+    return parse_page(response)
+
+
+def parse_page(response):
+    page = BeautifulSoup(response.data, "html.parser")
+    assert page.title and page.title.text.strip()
+    for form in page.select("form[method=post]"):
+        assert form.select_one("input[name=csrf_token]"), "a POST form without a CSRF token"
+    return page
+
+
+def csrf_token(page):
+    return page.select_one("input[name=csrf_token]")["value"]
+
+
+def checkin_data(page, *, name="Ragnhild Berg", phone="412 34 999", host_id="", confirm=True, **extra):
+    data = {"csrf_token": csrf_token(page), "name": name, "phone": phone, "host_id": str(host_id), **extra}
+    if confirm:
+        data["confirm"] = "y"
+    return data
