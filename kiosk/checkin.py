@@ -68,7 +68,7 @@ def register(db, checkin, *, kiosk_id=None):
     messages = [_host_message(visit_id, checkin, reception)]
     if checkin.confirm:
         messages.append(_visitor_message(visit_id, checkin, cfg["COMPANY_NAME"]))
-    with db.atomic():
+    with store.write_transaction(db):
         db["visits"].insert({
             "id": visit_id,
             "host_id": checkin.host.id if checkin.host else None,
@@ -134,6 +134,6 @@ def get_visit_status(db, visit_id):
 def purge_expired(db):
     """Delete visit records past their retention; returns how many went."""
     now = store.timestamp()
-    with db.atomic():
+    with store.write_transaction(db):
         db.execute("DELETE FROM messages WHERE visit_id IN (SELECT id FROM visits WHERE expires_at <= ?)", [now])
         return db.execute("DELETE FROM visits WHERE expires_at <= ?", [now]).rowcount

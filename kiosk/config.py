@@ -9,6 +9,8 @@ from pathlib import Path
 
 import phonenumbers
 
+from kiosk.phone import InvalidPhoneError, PhoneNumber
+
 SMS_BACKENDS = ("twilio", "console", "fake")
 
 DEFAULTS = {
@@ -89,7 +91,7 @@ def _normalise(app):
     if not cfg["SMS_BACKEND"]:
         cfg["SMS_BACKEND"] = "twilio" if cfg["TWILIO_ACCOUNT_SID"] else "console"
     if not cfg["SECRET_KEY"] and cfg["DEMO"]:
-        cfg["SECRET_KEY"] = _demo_secret_key(Path(app.instance_path))
+        cfg["SECRET_KEY"] = _demo_secret_key(Path(cfg["DATABASE"]).parent)
 
 
 def _check(cfg):
@@ -111,14 +113,19 @@ def _check(cfg):
         problems.append("KIOSK_ALLOWED_COUNTRIES must list region codes, such as NO,SE,DK,FI.")
     if cfg["SEARCH_MIN_CHARS"] < 1 or cfg["SEARCH_LIMIT"] < 1:
         problems.append("KIOSK_SEARCH_MIN_CHARS and KIOSK_SEARCH_LIMIT must be at least 1.")
+    if cfg["RECEPTION_PHONE"]:
+        try:
+            PhoneNumber.parse(cfg["RECEPTION_PHONE"], region=cfg["DEFAULT_REGION"])
+        except InvalidPhoneError as e:
+            problems.append(f"KIOSK_RECEPTION_PHONE is not a mobile number: {e.message}")
     if problems:
         raise ConfigError("Velkommen cannot start:\n  " + "\n  ".join(problems))
 
 
-def _demo_secret_key(instance):
-    path = instance / "secret_key"
+def _demo_secret_key(folder):
+    path = folder / "secret_key"
     if not path.exists():
-        instance.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
         path.touch(mode=0o600)
         path.write_text(secrets.token_hex(32))
     return path.read_text().strip()

@@ -51,6 +51,22 @@ def init_app(app):
     app.teardown_appcontext(close_db)
 
 
+@contextmanager
+def write_transaction(db):
+    """A transaction that takes the write lock at BEGIN.
+
+    sqlite-utils' atomic() begins DEFERRED: a transaction that reads and then writes fails at once with
+    "database is locked" if another worker wrote in between. BEGIN IMMEDIATE waits for the lock instead.
+    """
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.conn.rollback()
+        raise
+    db.execute("COMMIT")
+
+
 def now():
     return datetime.now(UTC)
 

@@ -1,0 +1,65 @@
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kiosk.phone import InvalidPhoneError, PhoneNumber, mask
+
+NORDIC = ("NO", "SE", "DK", "FI")
+
+
+def parse(raw):
+    return PhoneNumber.parse(raw, region="NO", allowed_countries=NORDIC)
+
+
+@pytest.mark.parametrize("raw", ["412 34 567", "41234567", "+47 41234567", "004741234567", "+47 412 34 567",
+                                 "(+47) 412-34-567", " 412 34 567 "])
+def test_norwegian_mobile_numbers_in_the_usual_forms_become_e164(raw):
+    assert parse(raw).e164 == "+4741234567"
+
+
+@pytest.mark.parametrize("raw, e164", [("+46 70 123 45 67", "+46701234567"), ("+45 20 12 34 56", "+4520123456"),
+                                       ("+358 40 1234567", "+358401234567")])
+def test_r1_mobile_numbers_of_allowed_nordic_countries_are_accepted(raw, e164):
+    assert parse(raw).e164 == e164
+
+
+@pytest.mark.parametrize("raw, code", [
+    ("", "not_a_number"),
+    ("abc", "not_a_number"),
+    ("412 34 567; DROP", "not_a_number"),
+    ("0770", "too_short"),
+    ("4123456789012", "too_long"),
+    ("22 12 34 56", "not_mobile"),  # Oslo landline
+    ("800 12 345", "not_mobile"),  # toll-free
+    ("815 00 000", "not_mobile"),  # shared cost
+    ("820 12 345", "not_mobile"),  # premium rate
+    ("+1 202 555 0123", "country_not_allowed"),
+    ("+44 7911 123456", "country_not_allowed"),
+])
+def test_r3_numbers_that_cannot_receive_our_sms_are_refused_with_a_code(raw, code):
+    with pytest.raises(InvalidPhoneError) as error:
+        parse(raw)
+    assert error.value.code == code
+    assert error.value.message  # every code has plain words for the visitor
+
+
+@given(country_code=st.sampled_from(["1", "44", "49", "48", "234", "880", "92", "7", "86", "380"]),
+       digits=st.text("0123456789", min_size=6, max_size=12))
+def test_r1_numbers_from_countries_outside_the_allow_list_never_parse(country_code, digits):
+    with pytest.raises(InvalidPhoneError):
+        parse(f"+{country_code}{digits}")
+
+
+@given(st.text(max_size=40))
+def test_any_text_either_parses_to_e164_or_raises_invalid_phone_error(raw):
+    try:
+        number = parse(raw)
+    except InvalidPhoneError as e:
+        assert e.code in InvalidPhoneError.MESSAGES
+    else:
+        assert number.e164.startswith("+") and number.e164[1:].isdigit()
+
+
+def test_masked_form_keeps_the_country_code_and_two_last_digits_only():
+    assert mask("+4791234567") == "+47 9** ** *67"
+    assert PhoneNumber("+46701234567").masked == "+46 7** ** **67"

@@ -1,0 +1,74 @@
+"""Nothing about a walk-in visitor is kept: canary values are planted and every byte the app wrote is scanned."""
+
+import logging
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import CANARY_NAME, CANARY_PHONE, CANARY_PHONE_TYPED, checkin_data, create_host, get_page
+
+CANARIES = [b"Kanarifugl", CANARY_PHONE.encode(), CANARY_PHONE[3:].encode(), b"999 99 999", b"9999 9999"]
+
+
+def files_under(folder):
+    return [path for path in Path(folder).rglob("*") if path.is_file()]
+
+
+def hits_in_files(paths):
+    return [(str(path), canary) for path in paths for canary in CANARIES if canary in path.read_bytes()]
+
+
+def hits_in_logs(records):
+    formatter = logging.Formatter("%(name)s %(levelname)s %(message)s")
+    text = "\n".join(formatter.format(record) for record in records).encode()
+    return [canary for canary in CANARIES if canary in text]
+
+
+@pytest.fixture
+def visited(make_app, tmp_path, log_records):
+    """Three canary check-ins (sent, host failing, refused form) through HTTP; returns the app after they settle."""
+    app = make_app(DATABASE=str(tmp_path / "instance" / "kiosk.db"))
+    # An idle reader, as another gunicorn worker would be: it keeps SQLite from folding the WAL away on close.
+    reader = sqlite3.connect(app.config["DATABASE"])
+    reader.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    with app.app_context():
+        from kiosk.db import get_db
+        host = create_host(get_db())
+    client = app.test_client()
+    page = get_page(client, "/kiosk/checkin")
+    client.post("/kiosk/checkin", data=checkin_data(page, name=CANARY_NAME, phone=CANARY_PHONE_TYPED, host_id=host.id))
+    app.extensions["sms"].fail(code=30003, times=5)
+    page = get_page(client, "/kiosk/checkin")
+    client.post("/kiosk/checkin", data=checkin_data(page, name=CANARY_NAME, phone=CANARY_PHONE, host_id=host.id))
+    page = get_page(client, "/kiosk/checkin")
+    client.post("/kiosk/checkin", data=checkin_data(page, name=CANARY_NAME, phone=CANARY_PHONE, host_id=""))
+    app.extensions["dispatcher"].drain(timeout=10)
+    yield app
+    reader.close()
+
+
+def test_canaries_really_went_out_by_sms(visited):
+    assert any(sms.to == CANARY_PHONE for sms in visited.extensions["sms"].outbox)
+    assert any("Kanarifugl" in sms.body for sms in visited.extensions["sms"].outbox)
+
+
+def test_r33_database_wal_and_instance_folder_hold_no_canary(visited, tmp_path):
+    written = files_under(tmp_path / "instance")
+    assert any(path.name.endswith("-wal") for path in written), "the scan must include the WAL"
+    assert hits_in_files(written) == []
+
+
+def test_r31_logs_hold_no_canary(visited, log_records):
+    assert any(record.name == "kiosk.sms" for record in log_records), "the scan must see the SMS log lines"
+    assert hits_in_logs(log_records) == []
+
+
+def test_r31_logs_show_masked_numbers(visited, log_records):
+    assert any("+47 9** ** *99" in record.getMessage() for record in log_records)
+
+
+def test_the_scan_itself_finds_a_planted_canary(tmp_path):
+    planted = tmp_path / "planted.db"
+    planted.write_bytes(b"\x00SQLite" + CANARY_PHONE.encode())
+    assert hits_in_files([planted]) == [(str(planted), CANARY_PHONE.encode()), (str(planted), CANARY_PHONE[3:].encode())]
