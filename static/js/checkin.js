@@ -131,6 +131,9 @@
     if (!form.querySelector(".combobox").contains(event.target)) { close(); }
   });
 
+  // Text typed before this script ran, or kept after a refused submit, still gets its suggestions.
+  if (input.value.trim() && !hidden.value) { search(); }
+
   var reception = document.getElementById("choose-reception");
   if (reception) {
     reception.addEventListener("click", function () {

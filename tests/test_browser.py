@@ -1,0 +1,222 @@
+"""The kiosk in Debian's Chromium, driven by Playwright, against the app served over real HTTP."""
+
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from kiosk.db import get_db
+from tests.conftest import TEST_CONFIG
+from tests.helpers import create_host
+
+CHROMIUM = "/usr/bin/chromium"
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium)",
+                allow_module_level=True)
+
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+
+HOST_PHONE = "+4741234567"
+RECEPTION = TEST_CONFIG["RECEPTION_PHONE"]
+NAME = "Ragnhild Kanarifugl Berg"
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory):
+    """The app on an ephemeral port in a background thread, with a host in its directory."""
+    from kiosk import create_app
+    app = create_app({**TEST_CONFIG, "DATABASE": str(tmp_path_factory.mktemp("live") / "kiosk.db"),
+                      "STATUS_RESET_SECONDS": 2})
+    with app.app_context():
+        create_host(get_db(), name="Kari Ødegård", phone=HOST_PHONE)
+        create_host(get_db(), name="Ola Nordmann", phone="+4741234568", department="Finance")
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    app.url = f"http://127.0.0.1:{server.server_port}"
+    yield app
+    server.shutdown()
+    app.extensions["dispatcher"].drain(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Debian Chromium."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def sms(live):
+    """The fake SMS client of the live app, emptied before each test."""
+    client = live.extensions["sms"]
+    client.outbox.clear()
+    client.attempts.clear()
+    yield client
+    live.extensions["dispatcher"].drain(timeout=10)
+
+
+@pytest.fixture
+def page(browser, live):
+    """A fresh tablet-sized browser page on the welcome screen."""
+    live.config.update(IDLE_SECONDS=60)
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.goto(f"{live.url}/kiosk/")
+    yield page
+    context.close()
+
+
+def start_check_in(page):
+    page.get_by_role("link", name="Check in").click()
+    expect(page.get_by_role("heading", name="Check in")).to_be_visible()
+    page.wait_for_load_state()
+
+
+def fill_visitor(page, name=NAME, phone="412 34 999"):
+    page.get_by_label("Full name").fill(name)
+    page.get_by_label("Mobile number").fill(phone)
+
+
+def pick_host(page, typed="ode", name="Kari Ødegård"):
+    page.get_by_label("Who are you visiting?").fill(typed)
+    page.get_by_role("option", name=name).click()
+
+
+def test_visitor_checks_in_and_sees_both_sms_sent(page, sms, live):
+    start_check_in(page)
+    fill_visitor(page)
+    pick_host(page)
+    page.get_by_role("button", name="Check in").click()
+    expect(page.get_by_role("heading", name="You are checked in")).to_be_visible()
+    expect(page.get_by_text("Kari Ødegård has been sent a text message that you are here.")).to_be_visible()
+    expect(page.get_by_text("Your confirmation has been sent to your phone.")).to_be_visible()
+    assert {message.to for message in sms.outbox} == {HOST_PHONE, "+4741234999"}
+    assert "Kanarifugl" not in page.url
+
+
+def test_status_screen_returns_to_welcome_by_itself(page, sms):
+    start_check_in(page)
+    fill_visitor(page)
+    pick_host(page)
+    page.get_by_role("button", name="Check in").click()
+    expect(page.get_by_role("heading", name="You are checked in")).to_be_visible()
+    page.wait_for_url("**/kiosk/", timeout=8_000)
+    expect(page.get_by_role("link", name="Check in")).to_be_visible()
+
+
+def test_whole_check_in_works_by_keyboard_alone(page, sms):
+    page.keyboard.press("Tab")  # the company name link
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Check in")).to_be_visible()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Full name")).to_be_focused()
+    page.keyboard.type(NAME)
+    page.keyboard.press("Tab")
+    page.keyboard.type("41234999")
+    page.keyboard.press("Tab")
+    page.keyboard.type("nord")
+    expect(page.get_by_role("option", name="Ola Nordmann")).to_be_visible()
+    page.keyboard.press("ArrowDown")
+    expect(page.get_by_role("option", name="Ola Nordmann")).to_have_attribute("aria-selected", "true")
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Who are you visiting?")).to_have_value("Ola Nordmann")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="You are checked in")).to_be_visible()
+    assert "+4741234568" in {message.to for message in sms.outbox}
+
+
+def test_mistakes_are_shown_next_to_their_fields(page, sms):
+    start_check_in(page)
+    page.get_by_label("Mobile number").fill("22 12 34 56")
+    page.get_by_role("button", name="Check in").click()
+    expect(page.locator("#name-error")).to_have_text("Enter your full name.")
+    expect(page.locator("#phone-error")).to_have_text(
+        "Enter a mobile number. We can only send text messages to mobile phones.")
+    expect(page.locator("#host_query-error")).to_have_text("Choose the person you are visiting from the list.")
+    expect(page.get_by_label("Full name")).to_have_attribute("aria-describedby", "name-error")
+    assert sms.outbox == []
+
+
+def test_unreachable_host_sends_the_visitor_to_the_desk_and_tells_reception(page, sms):
+    sms.fail(to=HOST_PHONE, code=21211)
+    start_check_in(page)
+    fill_visitor(page)
+    pick_host(page)
+    page.get_by_role("button", name="Check in").click()
+    expect(page.get_by_text("We could not reach Kari Ødegård by text message.")).to_be_visible()
+    expect(page.get_by_text("Please go to the front desk so we can help you.")).to_be_visible()
+    expect(page.get_by_text("Reception has been told you are here.")).to_be_visible()
+    expect(page.get_by_text("Please take a seat.")).to_be_hidden()
+    assert RECEPTION in {message.to for message in sms.outbox}
+
+
+def test_visitor_who_does_not_know_whom_to_ask_for_reaches_reception(page, sms):
+    start_check_in(page)
+    fill_visitor(page)
+    page.get_by_role("button", name="I don’t know / reception").click()
+    page.get_by_role("button", name="Check in").click()
+    expect(page.get_by_role("heading", name="You are checked in")).to_be_visible()
+    assert RECEPTION in {message.to for message in sms.outbox}
+
+
+def test_r35_unticking_the_confirmation_texts_only_the_host(page, sms, live):
+    start_check_in(page)
+    fill_visitor(page)
+    pick_host(page)
+    page.get_by_label("Send me a confirmation by SMS").uncheck()
+    page.get_by_role("button", name="Check in").click()
+    expect(page.get_by_text("Kari Ødegård has been sent a text message that you are here.")).to_be_visible()
+    live.extensions["dispatcher"].drain(timeout=5)
+    assert [message.to for message in sms.outbox] == [HOST_PHONE]
+
+
+def test_r26_idle_form_is_wiped_and_returns_to_welcome(page, live):
+    live.config.update(IDLE_SECONDS=1)
+    start_check_in(page)
+    fill_visitor(page)
+    page.wait_for_url("**/kiosk/", timeout=5_000)
+    assert "Kanarifugl" not in page.content()
+    live.config.update(IDLE_SECONDS=60)
+    start_check_in(page)
+    expect(page.get_by_label("Full name")).to_have_value("")
+
+
+def test_r25_back_button_after_check_in_shows_an_empty_form(page, sms):
+    start_check_in(page)
+    fill_visitor(page)
+    pick_host(page)
+    page.get_by_role("button", name="Check in").click()
+    expect(page.get_by_role("heading", name="You are checked in")).to_be_visible()
+    page.go_back()
+    expect(page.get_by_role("heading", name="Check in")).to_be_visible()
+    for label in ("Full name", "Mobile number", "Who are you visiting?"):
+        expect(page.get_by_label(label)).to_have_value("")
+    assert "Kanarifugl" not in page.content()
+
+
+def test_r26_nothing_is_kept_in_browser_storage_or_cookies(page, sms):
+    start_check_in(page)
+    fill_visitor(page)
+    pick_host(page)
+    page.get_by_role("button", name="Check in").click()
+    expect(page.get_by_role("heading", name="You are checked in")).to_be_visible()
+    storage = page.evaluate("""async () => ({
+        local: Object.keys(localStorage).length,
+        session: Object.keys(sessionStorage).length,
+        databases: (await indexedDB.databases()).length,
+        caches: (await caches.keys()).length,
+    })""")
+    assert storage == {"local": 0, "session": 0, "databases": 0, "caches": 0}
+    cookies = page.context.cookies()
+    assert all("Kanarifugl" not in cookie["value"] and "41234999" not in cookie["value"] for cookie in cookies)
+    assert all(cookie["httpOnly"] for cookie in cookies)
