@@ -14,4 +14,4 @@ keepalive = 5
 # No request logging: the access log adds nothing, and paths are kept free of personal data anyway.
 accesslog = None
 errorlog = "-"
-loglevel = os.environ.get("KIOSK_LOG_LEVEL", "info")
+loglevel = os.environ.get("KIOSK_LOG_LEVEL", "info").lower()

@@ -14,7 +14,7 @@ csrf = CSRFProtect()
 def create_app(test_config=None):
     app = Flask(__name__, template_folder="../templates", static_folder="../static", instance_relative_config=True)
     config.load(app, test_config)
-    _quiet_third_party_loggers()
+    _configure_logging(app)
     csrf.init_app(app)
     i18n.init_app(app)
     db.init_app(app)
@@ -36,6 +36,8 @@ def create_app(test_config=None):
     return app
 
 
-def _quiet_third_party_loggers():
+def _configure_logging(app):
+    # Flask gives the "kiosk" logger a handler to stderr; our modules log below it ("kiosk.sms", ...).
+    app.logger.setLevel(app.config["LOG_LEVEL"])
     # The twilio SDK logs request URLs and headers at INFO; nothing of it belongs in our logs.
     logging.getLogger("twilio").setLevel(logging.WARNING)

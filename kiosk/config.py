@@ -41,6 +41,7 @@ DEFAULTS = {
     "SMS_WORKERS": 4,
     "VISIT_RETENTION_DAYS": 30,
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+    "LOG_LEVEL": "INFO",
 }
 
 # Twilio's own variable names, read without the KIOSK_ prefix.
@@ -52,7 +53,7 @@ INT_SETTINGS = (
 )
 FLOAT_SETTINGS = ("SMS_TIMEOUT_SECONDS", "SMS_RETRY_WINDOW_SECONDS", "SMS_RETRY_BASE_SECONDS", "SMS_RETRY_MAX_SECONDS")
 # from_prefixed_env() parses values as JSON, so KIOSK_RECEPTION_PHONE=41234567 arrives as an int.
-STR_SETTINGS = ("RECEPTION_PHONE", "TWILIO_FROM", "COMPANY_NAME", "DEFAULT_REGION", "DEFAULT_LOCALE")
+STR_SETTINGS = ("RECEPTION_PHONE", "TWILIO_FROM", "COMPANY_NAME", "DEFAULT_REGION", "DEFAULT_LOCALE", "LOG_LEVEL")
 
 
 class ConfigError(Exception):
@@ -84,6 +85,7 @@ def _normalise(app):
         raise ConfigError(f"A numeric setting has a value that is not a number: {e}") from e
     cfg["DEMO"] = str(cfg["DEMO"]).lower() in ("1", "true", "yes", "on")
     cfg["DEFAULT_REGION"] = (cfg["DEFAULT_REGION"] or "").upper()
+    cfg["LOG_LEVEL"] = (cfg["LOG_LEVEL"] or "INFO").upper()
     if isinstance(cfg["ALLOWED_COUNTRIES"], str):
         cfg["ALLOWED_COUNTRIES"] = tuple(c.strip().upper() for c in cfg["ALLOWED_COUNTRIES"].split(",") if c.strip())
     if not cfg["DATABASE"]:
@@ -113,6 +115,8 @@ def _check(cfg):
         problems.append("KIOSK_ALLOWED_COUNTRIES must list region codes, such as NO,SE,DK,FI.")
     if cfg["SEARCH_MIN_CHARS"] < 1 or cfg["SEARCH_LIMIT"] < 1:
         problems.append("KIOSK_SEARCH_MIN_CHARS and KIOSK_SEARCH_LIMIT must be at least 1.")
+    if cfg["LOG_LEVEL"] not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        problems.append("KIOSK_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR.")
     if cfg["RECEPTION_PHONE"]:
         try:
             PhoneNumber.parse(cfg["RECEPTION_PHONE"], region=cfg["DEFAULT_REGION"])

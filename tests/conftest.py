@@ -5,6 +5,8 @@ import pytest
 from kiosk import create_app
 from kiosk.db import get_db
 
+pytest_plugins = ["tests.twilio_fixtures"]
+
 TEST_CONFIG = {
     "TESTING": True,
     "SECRET_KEY": "test-secret-key",

@@ -1,0 +1,161 @@
+"""The whole walk-in check-in as deployed: gunicorn with two workers, a real SQLite file, the real twilio SDK
+talking HTTP to a Twilio-compatible server, and a byte scan of every file and log line it wrote."""
+
+import os
+import re
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import requests
+
+from kiosk import create_app
+from kiosk.db import get_db
+from tests.helpers import CANARY_NAME, CANARY_PHONE, CANARY_PHONE_TYPED, create_host
+from tests.twilio_fixtures import ACCOUNT_SID, AUTH_TOKEN, SENDER
+
+ROOT = Path(__file__).parent.parent
+HOST_PHONE = "+4741234567"
+RECEPTION = "+4741000000"
+CANARIES = [b"Kanarifugl", CANARY_PHONE.encode(), CANARY_PHONE[3:].encode(), CANARY_PHONE_TYPED.encode()]
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def instance(tmp_path):
+    """An instance folder with a database holding one host; .folder and .host_id."""
+    folder = tmp_path / "instance"
+    app = create_app({"SECRET_KEY": "x", "SMS_BACKEND": "fake", "DATABASE": str(folder / "kiosk.db")})
+    with app.app_context():
+        host = create_host(get_db(), phone=HOST_PHONE)
+    return SimpleNamespace(folder=folder, host_id=host.id)
+
+
+class Gunicorn:
+    """gunicorn with 2 workers on an ephemeral port, its output in a log file."""
+
+    def __init__(self, env, log):
+        self.log = log
+        port = free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        with open(log, "wb") as output:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:app"],
+                cwd=ROOT, env={**env, "KIOSK_BIND": f"127.0.0.1:{port}"}, stdout=output, stderr=subprocess.STDOUT)
+        wait_until(lambda: requests.get(f"{self.url}/healthz", timeout=1).ok, what="gunicorn to answer")
+
+    def stop(self):
+        """Stop gracefully and return everything it logged."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=40)
+        return self.log.read_bytes()
+
+
+@pytest.fixture
+def gunicorn(instance, twilio_server, tmp_path):
+    """The app under gunicorn, configured for the twilio backend pointed at twilio_server."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("KIOSK_", "TWILIO_"))},
+        "KIOSK_DATABASE": str(instance.folder / "kiosk.db"), "KIOSK_SECRET_KEY": "gunicorn-test",
+        "KIOSK_LOG_LEVEL": "DEBUG", "KIOSK_RECEPTION_PHONE": RECEPTION,
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "TWILIO_FROM": SENDER,
+        "KIOSK_TWILIO_API_URL": twilio_server.url, "KIOSK_SMS_TIMEOUT_SECONDS": "2",
+        "KIOSK_SMS_RETRY_BASE_SECONDS": "0.1", "KIOSK_SMS_RETRY_WINDOW_SECONDS": "5",
+    }
+    server = Gunicorn(env, tmp_path / "gunicorn.log")
+    yield server
+    server.stop()
+
+
+def wait_until(check, *, what, seconds=20):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"gave up waiting for {what}")
+
+
+def post_form(session, url, **fields):
+    form = session.get(f"{url}/kiosk/checkin", timeout=5).text
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
+    return session.post(f"{url}/kiosk/checkin", data={"csrf_token": token, "confirm": "y", **fields},
+                        timeout=5, allow_redirects=False)
+
+
+def check_in(url, host_id, *, name=CANARY_NAME, phone=CANARY_PHONE_TYPED):
+    """Fill and send the kiosk form like a browser; returns the settled status JSON, the status page URL and
+    how long the POST took."""
+    session = requests.Session()
+    started = time.monotonic()
+    response = post_form(session, url, name=name, phone=phone, host_id=host_id)
+    elapsed = time.monotonic() - started
+    assert response.status_code == 302, response.text[:300]
+    status_url = url + response.headers["Location"] + "/status"
+    wait_until(lambda: session.get(status_url, timeout=5).json()["final"], what="the SMS to settle")
+    return session.get(status_url, timeout=5).json(), response.headers["Location"], elapsed
+
+
+def scan(paths):
+    return [(path.name, canary) for path in paths for canary in CANARIES if canary in path.read_bytes()]
+
+
+def test_check_in_under_gunicorn_texts_host_and_visitor_through_the_twilio_api(gunicorn, instance, twilio_server):
+    status, location, elapsed = check_in(gunicorn.url, instance.host_id)
+    assert status == {"host": "sent", "visitor": "sent", "reception": None, "ask_desk": False, "final": True}
+    host_sms, visitor_sms = twilio_server.accepted(HOST_PHONE), twilio_server.accepted(CANARY_PHONE)
+    assert [r.form["Body"] for r in host_sms] == [f"{CANARY_NAME} has arrived at reception and is waiting for you."]
+    assert [r.form["Body"] for r in visitor_sms] == [
+        "Welcome to Velkommen, Kari. Kari Ødegård has been told you are here."]
+    assert {r.form["From"] for r in host_sms + visitor_sms} == {SENDER}
+    assert "Kanarifugl" not in location and "9999" not in location
+    assert elapsed < 2
+
+
+def test_unreachable_host_under_gunicorn_reaches_reception(gunicorn, instance, twilio_server):
+    twilio_server.fail(21211, to=HOST_PHONE)
+    status, _, _ = check_in(gunicorn.url, instance.host_id)
+    assert (status["host"], status["reception"], status["ask_desk"]) == ("failed", "sent", True)
+    assert len(twilio_server.posts(HOST_PHONE)) == 1
+    assert len(twilio_server.accepted(RECEPTION)) == 1
+
+
+def test_r18_check_in_answers_at_once_while_twilio_hangs(gunicorn, instance, twilio_server):
+    twilio_server.hang(10, times=4)
+    status, _, elapsed = check_in(gunicorn.url, instance.host_id)
+    assert elapsed < 2
+    assert (status["host"], status["visitor"]) == ("sent", "sent")
+    assert len(twilio_server.accepted(HOST_PHONE)) == 1 and len(twilio_server.accepted(CANARY_PHONE)) == 1
+
+
+def test_r33_r31_nothing_the_deployment_wrote_holds_a_canary(gunicorn, instance, twilio_server):
+    # An open reader keeps SQLite from folding the WAL into the database when the workers' connections close.
+    reader = sqlite3.connect(instance.folder / "kiosk.db")
+    reader.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    check_in(gunicorn.url, instance.host_id)
+    twilio_server.fail(30003, to=HOST_PHONE, times=3)  # retries, a failure and the reception fallback log too
+    check_in(gunicorn.url, instance.host_id)
+    refused = post_form(requests.Session(), gunicorn.url, name=CANARY_NAME, phone="22 12 34 56", host_id="")
+    assert refused.status_code == 422
+    written = [path for path in instance.folder.rglob("*") if path.is_file()]
+    assert {"kiosk.db", "kiosk.db-wal"} <= {path.name for path in written}
+    assert scan(written) == []
+    log = gunicorn.stop()
+    assert b"accepted by twilio" in log and b"+47 9** ** *99" in log, "the scan must see the SMS log lines"
+    assert [canary for canary in CANARIES if canary in log] == []
+    assert scan([path for path in instance.folder.rglob("*") if path.is_file()]) == []
+    reader.close()
