@@ -97,33 +97,41 @@ def _normalise(app):
 
 
 def _check(cfg):
-    problems = []
+    problems = [*_backend_problems(cfg), *_region_problems(cfg), *_value_problems(cfg)]
+    if problems:
+        raise ConfigError("Velkommen cannot start:\n  " + "\n  ".join(problems))
+
+
+def _backend_problems(cfg):
     if not cfg["SECRET_KEY"]:
-        problems.append("KIOSK_SECRET_KEY is not set (or set KIOSK_DEMO=1 for a demo with a generated key).")
+        yield "KIOSK_SECRET_KEY is not set (or set KIOSK_DEMO=1 for a demo with a generated key)."
     if cfg["SMS_BACKEND"] not in SMS_BACKENDS:
-        problems.append(f"KIOSK_SMS_BACKEND must be one of {', '.join(SMS_BACKENDS)}.")
+        yield f"KIOSK_SMS_BACKEND must be one of {', '.join(SMS_BACKENDS)}."
     if cfg["SMS_BACKEND"] == "twilio":
         if not (cfg["TWILIO_ACCOUNT_SID"] and cfg["TWILIO_AUTH_TOKEN"]):
-            problems.append("The twilio SMS backend needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN.")
+            yield "The twilio SMS backend needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN."
         if not (cfg["TWILIO_FROM"] or cfg["TWILIO_MESSAGING_SERVICE_SID"]):
-            problems.append("The twilio SMS backend needs TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID.")
+            yield "The twilio SMS backend needs TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID."
+
+
+def _region_problems(cfg):
     regions = phonenumbers.SUPPORTED_REGIONS
     if cfg["DEFAULT_REGION"] not in regions:
-        problems.append(f"KIOSK_DEFAULT_REGION {cfg['DEFAULT_REGION']!r} is not a known region code, such as NO.")
-    unknown = [c for c in cfg["ALLOWED_COUNTRIES"] if c not in regions]
-    if unknown or not cfg["ALLOWED_COUNTRIES"]:
-        problems.append("KIOSK_ALLOWED_COUNTRIES must list region codes, such as NO,SE,DK,FI.")
-    if cfg["SEARCH_MIN_CHARS"] < 1 or cfg["SEARCH_LIMIT"] < 1:
-        problems.append("KIOSK_SEARCH_MIN_CHARS and KIOSK_SEARCH_LIMIT must be at least 1.")
-    if cfg["LOG_LEVEL"] not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-        problems.append("KIOSK_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR.")
-    if cfg["RECEPTION_PHONE"]:
+        yield f"KIOSK_DEFAULT_REGION {cfg['DEFAULT_REGION']!r} is not a known region code, such as NO."
+    if not cfg["ALLOWED_COUNTRIES"] or any(c not in regions for c in cfg["ALLOWED_COUNTRIES"]):
+        yield "KIOSK_ALLOWED_COUNTRIES must list region codes, such as NO,SE,DK,FI."
+    if cfg["RECEPTION_PHONE"] and cfg["DEFAULT_REGION"] in regions:
         try:
             PhoneNumber.parse(cfg["RECEPTION_PHONE"], region=cfg["DEFAULT_REGION"])
         except InvalidPhoneError as e:
-            problems.append(f"KIOSK_RECEPTION_PHONE is not a mobile number: {e.message}")
-    if problems:
-        raise ConfigError("Velkommen cannot start:\n  " + "\n  ".join(problems))
+            yield f"KIOSK_RECEPTION_PHONE is not a mobile number: {e.message}"
+
+
+def _value_problems(cfg):
+    if cfg["SEARCH_MIN_CHARS"] < 1 or cfg["SEARCH_LIMIT"] < 1:
+        yield "KIOSK_SEARCH_MIN_CHARS and KIOSK_SEARCH_LIMIT must be at least 1."
+    if cfg["LOG_LEVEL"] not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        yield "KIOSK_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR."
 
 
 def _demo_secret_key(folder):
