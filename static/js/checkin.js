@@ -10,6 +10,10 @@
       .forEach(function (input) { input.value = ""; });
   }
 
+  // After a refused submit, move focus to the list of mistakes so a screen reader reads it first.
+  var summary = document.getElementById("error-summary");
+  if (summary) { summary.focus(); }
+
   // Back/forward: never show what the previous visitor typed (SECURITY.md R25).
   window.addEventListener("pageshow", function (event) {
     if (event.persisted) { wipe(); window.location.reload(); }
