@@ -1,6 +1,5 @@
 """The kiosk in Debian's Chromium, driven by Playwright, against the app served over real HTTP."""
 
-import shutil
 import threading
 from pathlib import Path
 

@@ -71,4 +71,5 @@ def test_r31_logs_show_masked_numbers(visited, log_records):
 def test_the_scan_itself_finds_a_planted_canary(tmp_path):
     planted = tmp_path / "planted.db"
     planted.write_bytes(b"\x00SQLite" + CANARY_PHONE.encode())
-    assert hits_in_files([planted]) == [(str(planted), CANARY_PHONE.encode()), (str(planted), CANARY_PHONE[3:].encode())]
+    assert hits_in_files([planted]) == [(str(planted), CANARY_PHONE.encode()),
+                                        (str(planted), CANARY_PHONE[3:].encode())]

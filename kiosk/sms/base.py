@@ -10,8 +10,8 @@ logger = logging.getLogger("kiosk.sms")
 
 # Twilio error codes (SECURITY.md R16): the message can never be delivered, so sending again only costs money.
 PERMANENT_CODES = frozenset({21211, 21408, 21610, 21614, 30005, 30006, 30007})
-# The provider asks for an alert to a human as well: the account or its content filter is misconfigured.
-ALERT_CODES = frozenset({21408, 30007})
+# A human must act as well: wrong credentials, a country not enabled, or messages filtered as spam.
+ALERT_CODES = frozenset({20003, 21408, 30007})
 # The handset was unreachable: worth one delayed retry, not more.
 RETRY_ONCE_CODES = frozenset({30003})
 RATE_LIMIT_CODES = frozenset({20429})

@@ -1,5 +1,7 @@
 """Twilio Programmable Messaging through the official SDK, with a timeout and a configurable API base URL."""
 
+from urllib.parse import urlsplit
+
 import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
 from twilio.http.http_client import TwilioHttpClient
@@ -18,8 +20,11 @@ class ApiUrlHttpClient(TwilioHttpClient):
         self.api_url = api_url.rstrip("/")
 
     def request(self, method, url, *args, **kwargs):
-        if url.startswith(TWILIO_API_URL):
-            url = self.api_url + url[len(TWILIO_API_URL):]
+        # Keep only the path: the SDK moves the host to api.<edge>.<region>.twilio.com by itself when
+        # TWILIO_EDGE or TWILIO_REGION is in the environment, which would bypass a test server or proxy.
+        if self.api_url != TWILIO_API_URL:
+            parts = urlsplit(url)
+            url = self.api_url + parts.path + (f"?{parts.query}" if parts.query else "")
         return super().request(method, url, *args, **kwargs)
 
 
@@ -57,8 +62,9 @@ class TwilioSmsClient(SmsClient):
         try:
             return self.client.messages.create(**options).sid
         except (TwilioRestException, TwilioServiceException) as e:
-            # e.msg may quote the recipient's number: keep only the codes.
-            raise SmsSendError(f"Twilio refused {ref}", code=e.code, status=e.status) from e
+            # Twilio's error text can quote the recipient's number: keep only the codes, and drop the chain so
+            # no traceback printed later can carry it.
+            raise SmsSendError(f"Twilio refused {ref}", code=e.code, status=e.status) from None
         except requests.Timeout as e:
             raise SmsSendError(f"Twilio did not answer {ref} in time") from e
         except (requests.RequestException, TwilioException) as e:

@@ -1,0 +1,209 @@
+"""A Twilio-compatible HTTP server for tests: the real twilio SDK talks to it over HTTP (DESIGN.md, Testing).
+
+It creates messages (POST .../Messages.json) and deletes them (DELETE .../Messages/{sid}.json) like Twilio's REST
+API, records every request, and can be told to answer the next requests, to anyone or to one number, with a Twilio
+error, a bare 5xx, or a hang:
+
+    with TwilioServer(account_sid, auth_token) as server:
+        server.fail(21211, to="+4799999999")
+        server.hang(5, times=2)
+"""
+
+import base64
+import json
+import re
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl
+
+MESSAGES = re.compile(r"/2010-04-01/Accounts/(?P<account>\w+)/Messages\.json")
+MESSAGE = re.compile(r"/2010-04-01/Accounts/(?P<account>\w+)/Messages/(?P<sid>\w+)\.json")
+
+# Twilio error code -> HTTP status and message, worded as Twilio words it (some quote the recipient's number).
+ERRORS = {
+    20003: (401, "Authenticate"),
+    20404: (404, "The requested resource {path} was not found"),
+    20429: (429, "Too Many Requests"),
+    20500: (500, "An internal server error has occurred"),
+    21211: (400, "The 'To' number {to} is not a valid phone number."),
+    21408: (400, "Permission to send an SMS has not been enabled for the region indicated by the 'To' number: {to}."),
+    21602: (400, "Message body is required."),
+    21603: (400, "The source 'from' phone number is required to send an SMS"),
+    21604: (400, "A 'To' phone number is required."),
+    21610: (400, "Attempt to send to unsubscribed recipient"),
+    21614: (400, "'To' number {to} is not a valid mobile number"),
+    30003: (400, "Unreachable destination handset"),
+    30005: (400, "Unknown destination handset"),
+    30006: (400, "Landline or unreachable carrier"),
+    30007: (400, "Message filtered"),
+}
+HTTP_STATUS_CODES = {429: 20429, 500: 20500}  # fail(429) and fail(500) mean Twilio's JSON errors for these
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What to answer instead of creating a message: a Twilio error (code), a bare status, after a hang."""
+
+    status: int
+    code: int | None = None
+    hang: float = 0
+
+
+@dataclass
+class Request:
+    """One request as the server saw it; `status` is None while the server has not answered yet."""
+
+    method: str
+    path: str
+    account: str | None
+    form: dict
+    at: float = field(default_factory=time.monotonic)
+    status: int | None = None
+    sid: str | None = None  # the message created or deleted
+
+
+class TwilioServer:
+    """Twilio's Messages API on 127.0.0.1 and an ephemeral port; use as a context manager."""
+
+    def __init__(self, account_sid, auth_token):
+        self.account_sid = account_sid
+        self._authorization = "Basic " + base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
+        self.requests = []
+        self._answers = []  # (to or None, Answer), first match wins
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._httpd = _HTTPServer(("127.0.0.1", 0), _Handler)
+        self._httpd.twilio = self
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
+        self.url = f"http://127.0.0.1:{self._httpd.server_port}"
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+    def stop(self):
+        """Stop serving (the port then refuses connections); hanging requests end at once."""
+        if not self._stopping.is_set():
+            self._stopping.set()
+            self._httpd.shutdown()
+            self._httpd.server_close()
+
+    def fail(self, code, *, to=None, times=1):
+        """Answer the next `times` messages (to `to`, or to anyone) with Twilio's JSON error for `code`."""
+        code = HTTP_STATUS_CODES.get(code, code)
+        self._queue(Answer(ERRORS[code][0], code), to, times)
+
+    def fail_plain(self, status, *, to=None, times=1):
+        """Answer with a bare HTTP status and an HTML body, as a load balancer in trouble does."""
+        self._queue(Answer(status), to, times)
+
+    def hang(self, seconds, *, to=None, times=1):
+        """Wait `seconds` (or until stop), then answer 504: the message was never created."""
+        self._queue(Answer(504, hang=seconds), to, times)
+
+    def posts(self, to=None):
+        """The message requests received, answered or not (to `to` only, if given)."""
+        return [r for r in list(self.requests) if r.method == "POST" and to in (None, r.form.get("To"))]
+
+    def accepted(self, to=None):
+        """The message requests that created a message (answered 201)."""
+        return [r for r in self.posts(to) if r.status == 201]
+
+    def _queue(self, answer, to, times):
+        with self._lock:
+            self._answers.extend([(to, answer)] * times)
+
+    def _next_answer(self, to):
+        with self._lock:
+            for i, (wanted, _) in enumerate(self._answers):
+                if wanted in (None, to):
+                    return self._answers.pop(i)[1]
+        return None
+
+    def respond(self, method, path, authorization, form):
+        """Record and answer one request: (HTTP status, body as a dict for JSON, bytes, or None)."""
+        pattern = {"POST": MESSAGES, "DELETE": MESSAGE}.get(method)
+        route = pattern.fullmatch(path) if pattern else None
+        request = Request(method, path, route and route["account"], form)
+        with self._lock:
+            self.requests.append(request)
+        if route is None:
+            status, body = _error(20404, path=path)
+        elif authorization != self._authorization or request.account != self.account_sid:
+            status, body = _error(20003)
+        elif method == "DELETE":
+            request.sid, status, body = route["sid"], 204, None
+        else:
+            status, body = self._create(request)
+        request.status = status
+        return status, body
+
+    def _create(self, request):
+        form = request.form
+        required = {21604: form.get("To"), 21602: form.get("Body"),
+                    21603: form.get("From") or form.get("MessagingServiceSid")}
+        missing = [code for code, value in required.items() if not value]
+        if missing:
+            return _error(missing[0])
+        answer = self._next_answer(form["To"])
+        if answer is None:
+            request.sid = "SM" + secrets.token_hex(16)
+            return 201, _message(request.account, request.sid, form)
+        self._stopping.wait(answer.hang)
+        if answer.code is None:
+            return answer.status, b"<html><body><h1>Service unavailable</h1></body></html>"
+        return _error(answer.code, to=form["To"])
+
+
+def _error(code, **quoted):
+    status, message = ERRORS[code]
+    return status, {"code": code, "message": message.format(**quoted), "status": status,
+                    "more_info": f"https://www.twilio.com/docs/errors/{code}"}
+
+
+def _message(account, sid, form):
+    now = formatdate(usegmt=True)
+    uri = f"/2010-04-01/Accounts/{account}/Messages/{sid}"
+    return {
+        "sid": sid, "account_sid": account, "api_version": "2010-04-01", "direction": "outbound-api",
+        "to": form["To"], "from": form.get("From"), "messaging_service_sid": form.get("MessagingServiceSid"),
+        "body": form["Body"], "num_segments": "1", "num_media": "0", "price": None, "price_unit": "USD",
+        # Twilio says "accepted" while a messaging service still has to pick a sender.
+        "status": "queued" if form.get("From") else "accepted", "error_code": None, "error_message": None,
+        "date_created": now, "date_updated": now, "date_sent": None,
+        "uri": f"{uri}.json", "subresource_uris": {"media": f"{uri}/Media.json"},
+    }
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass  # a client that gave up (timeout) leaves a broken pipe behind; that is expected here
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def _answer(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        form = dict(parse_qsl(self.rfile.read(length).decode(), keep_blank_values=True))
+        status, body = self.server.twilio.respond(
+            self.command, self.path, self.headers.get("Authorization", ""), form
+        )
+        data = json.dumps(body).encode() if isinstance(body, dict) else body or b""
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json" if isinstance(body, dict) else "text/html")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer
+
+    def log_message(self, format, *args):
+        pass  # request lines would clutter test output
