@@ -1,15 +1,23 @@
 """Commands for operators: `flask --app app COMMAND`."""
 
+import io
+import os
+from pathlib import Path
+
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
-from kiosk import checkin, demo
+from kiosk import checkin, demo, directory
 from kiosk.db import get_db
-from kiosk.phone import InvalidPhoneError, PhoneNumber
+from kiosk.phone import InvalidPhoneError, PhoneNumber, mask
 from kiosk.sms import SmsSendError
+from kiosk.spreadsheet import SpreadsheetError, read_table
 
 hosts_cli = AppGroup("hosts", help="Keep the host directory: import, export, list.")
+
+IMPORT_MAX_BYTES = 20 * 1024 * 1024
+IMPORT_MAX_ROWS = 200_000
 
 
 def register(app):
@@ -19,7 +27,97 @@ def register(app):
     app.cli.add_command(send_test_sms_command)
 
 
+@hosts_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--skip-invalid", is_flag=True, help="Import the good rows even if some rows have problems.")
+def import_hosts_command(file, skip_invalid):
+    """Add or update hosts from a CSV or Excel (.xlsx) FILE.
+
+    Columns: name and phone (or navn and mobil), optional department, email, language. A host already in
+    the directory is updated, matched on the phone number, else on the e-mail address.
+    """
+    try:
+        table = read_table(_read_import_file(file), file.name, max_rows=IMPORT_MAX_ROWS)
+        result = directory.parse_hosts(table, region=current_app.config["DEFAULT_REGION"])
+    except SpreadsheetError as e:
+        raise click.ClickException(f"{file.name}: {e}") from e
+    for error in result.errors:
+        click.echo(f"line {error.line}: {error.message}", err=True)
+    if result.errors and not skip_invalid:
+        raise click.ClickException(_nothing_imported(result))
+    saved = directory.save_hosts(get_db(), result.hosts)
+    click.echo(f"Imported {saved.added + saved.updated} hosts: {saved.added} added, {saved.updated} updated.")
+    if result.errors:
+        click.echo(f"Skipped {len(result.errors)} rows with problems (listed above).")
+    if result.ignored_columns:
+        click.echo(f"Ignored the columns: {', '.join(result.ignored_columns)}.")
+
+
+def _read_import_file(path):
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(IMPORT_MAX_BYTES + 1)
+    except OSError as e:
+        raise SpreadsheetError(f"The file cannot be opened: {e.strerror}.") from e
+    if len(data) > IMPORT_MAX_BYTES:
+        raise SpreadsheetError(
+            f"The file is larger than {IMPORT_MAX_BYTES // 2**20} MB. Split it into smaller files and import each."
+        )
+    return data
+
+
+def _nothing_imported(result):
+    bad, good = len(result.errors), len(result.hosts)
+    return (
+        f"Nothing was imported: {bad} {'row has' if bad == 1 else 'rows have'} problems (listed above). "
+        f"Fix them and import the file again, or add --skip-invalid to import the other {good} rows."
+    )
+
+
+@hosts_cli.command("export")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file.")
+def export_hosts_command(output):
+    """Write the directory as CSV (name, phone, department, email, language) to stdout or --output."""
+    if output is None:
+        with click.open_file("-", "wb") as stdout:
+            _export(stdout)
+        return
+    try:
+        with open(output, "wb", opener=_private) as handle:
+            count = _export(handle)
+    except OSError as e:
+        raise click.ClickException(f"Cannot write {output}: {e.strerror}.") from e
+    click.echo(f"Exported {count} hosts to {output}.", err=True)
+
+
+def _export(binary):
+    stream = io.TextIOWrapper(binary, encoding="utf-8", newline="")
+    count = directory.export_hosts(get_db(), stream)
+    stream.detach()  # flushes, and leaves the binary stream open for its owner
+    return count
+
+
+def _private(path, flags):
+    # The export holds names and mobile numbers: readable by its owner only.
+    return os.open(path, flags, 0o600)
+
+
+@hosts_cli.command("list")
+def list_hosts_command():
+    """Show the directory: id, name, masked phone number, department, language."""
+    hosts = directory.list_hosts(get_db())
+    if not hosts:
+        click.echo("The directory is empty. Add hosts with: flask hosts import FILE")
+        return
+    rows = [("ID", "Name", "Phone", "Department", "Language")]
+    rows += [(str(h.id), h.name, mask(h.phone), h.department or "", h.language or "") for h in hosts]
+    widths = [max(map(len, column)) for column in zip(*rows, strict=True)]
+    lines = ("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows)
+    click.echo("\n".join(line.rstrip() for line in lines))
+
+
 @click.command("demo")
+@with_appcontext
 def demo_command():
     """Fill an empty directory with demo hosts (fictional names and numbers)."""
     added = demo.seed(get_db())
@@ -27,12 +125,14 @@ def demo_command():
 
 
 @click.command("purge")
+@with_appcontext
 def purge_command():
     """Delete visit records older than KIOSK_VISIT_RETENTION_DAYS."""
     click.echo(f"Deleted {checkin.purge_expired(get_db())} expired visit records.")
 
 
 @click.command("send-test-sms")
+@with_appcontext
 @click.argument("number")
 def send_test_sms_command(number):
     """Send one test SMS to NUMBER through the configured backend."""

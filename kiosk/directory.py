@@ -1,10 +1,14 @@
-"""The host directory: lookup by id and type-ahead search on folded names."""
+"""The host directory: lookup by id, type-ahead search on folded names, import from and export to spreadsheets."""
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from contextlib import suppress
+from dataclasses import dataclass, field
+from functools import partial
 
 from kiosk.db import timestamp
+from kiosk.phone import InvalidPhoneError, PhoneNumber
+from kiosk.spreadsheet import FORMULA_TRIGGERS, SpreadsheetError, write_csv
 
 # Letters that Unicode does not decompose, folded so a visitor can type them on any keyboard.
 _LETTERS = str.maketrans({"ø": "o", "æ": "ae", "å": "a", "ß": "ss", "đ": "d", "ł": "l", "þ": "th", "ð": "d"})
@@ -99,3 +103,168 @@ def save_hosts(db, hosts):
 def list_hosts(db):
     rows = db.execute("SELECT id, name, phone, department, email, language FROM hosts ORDER BY search").fetchall()
     return [Host(*row) for row in rows]
+
+
+# Import and export
+
+EXPORT_COLUMNS = ("name", "phone", "department", "email", "language")
+HEADER_ALIASES = {
+    "name": ("name", "full name", "navn", "fullt navn"),
+    "phone": (
+        "phone", "phone number", "mobile", "mobile number", "mobil", "mobilnummer", "telefon", "telefonnummer",
+    ),
+    "department": ("department", "avdeling"),
+    "email": ("email", "e-mail", "email address", "e-mail address", "e-post", "epost", "e-postadresse"),
+    "language": ("language", "språk", "sprak"),
+}
+LANGUAGES = ("nb", "nn", "en", "sv", "da", "fi", "de", "pl", "uk", "ar")
+LANGUAGE_ALIASES = {"no": "nb"}
+NAME_MAX_LENGTH = 100
+TEXT_MAX_LENGTH = 200
+_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    message: str
+
+
+@dataclass(frozen=True)
+class HostImport:
+    hosts: list[dict] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+
+
+class _RowProblem(ValueError):
+    """One cell cannot be used; the message completes "line N: ..."."""
+
+
+def parse_hosts(table, *, region):
+    """Hosts from a table (see kiosk.spreadsheet.read_table), with every unusable row as a RowError.
+
+    Raises SpreadsheetError when the table has no name or no phone column. Phone numbers without a country
+    code are read in `region`; they must be mobile numbers but may be from any country.
+    """
+    columns = _host_columns(table.header)
+    checks = _checks(region)
+    result = HostImport(ignored_columns=[name for name in table.header if name and name not in columns.values()])
+    first_line = {}
+    for row in table.rows:
+        try:
+            host = _parse_row(row, columns, checks)
+            _claim(host, row.line, first_line)
+        except _RowProblem as e:
+            result.errors.append(RowError(row.line, str(e)))
+        else:
+            result.hosts.append(host)
+    return result
+
+
+def export_hosts(db, stream):
+    """Write every host as CSV that imports again and opens safely in a spreadsheet (R28); returns the count."""
+    hosts = list_hosts(db)
+    write_csv(([getattr(host, column) for column in EXPORT_COLUMNS] for host in hosts), EXPORT_COLUMNS, stream)
+    return len(hosts)
+
+
+def _host_columns(header):
+    """Which header name holds each field: {"name": "navn", "phone": "mobil", ...}."""
+    columns = {}
+    for name, aliases in HEADER_ALIASES.items():
+        found = [column for column in header if column.replace("_", " ") in aliases]
+        if len(found) > 1:
+            raise SpreadsheetError(f"The columns “{found[0]}” and “{found[1]}” both mean {name}. Keep one of them.")
+        if found:
+            columns[name] = found[0]
+    if "name" not in columns or "phone" not in columns:
+        raise SpreadsheetError(
+            "The header row needs a column for the name (name or navn) and one for the mobile number "
+            f"(phone or mobil). This file has: {', '.join(filter(None, header))}."
+        )
+    return columns
+
+
+def _parse_row(row, columns, checks):
+    host, problems = {}, []
+    for name, check in checks.items():
+        try:
+            host[name] = check(row.values.get(columns.get(name), ""))
+        except _RowProblem as e:
+            problems.append(str(e))
+    if problems:
+        raise _RowProblem("; ".join(problems))
+    return host
+
+
+def _claim(host, line, first_line):
+    """Refuse a phone number or e-mail address that an earlier row of the file already has."""
+    keys = [("phone number", host["phone"]), ("e-mail address", (host["email"] or "").casefold())]
+    for label, value in keys:
+        if value and (label, value) in first_line:
+            raise _RowProblem(f"the {label} is also on line {first_line[label, value]}")
+    for label, value in keys:
+        if value:
+            first_line[label, value] = line
+
+
+def _name(text):
+    if not text:
+        raise _RowProblem("the name is missing")
+    if text.startswith(FORMULA_TRIGGERS):
+        raise _RowProblem("the name starts with =, +, -, @ or a tab, which a spreadsheet would run as a formula")
+    return _plain_text(text, "name", NAME_MAX_LENGTH)
+
+
+def _department(text):
+    return _plain_text(text, "department", TEXT_MAX_LENGTH) or None
+
+
+def _plain_text(text, label, max_length):
+    if _CONTROL.search(text):
+        raise _RowProblem(f"the {label} contains a line break or another invisible character")
+    if len(text) > max_length:
+        raise _RowProblem(f"the {label} is longer than {max_length} characters")
+    return text
+
+
+def _phone(text, *, region):
+    text = text.removeprefix("'").strip()  # Excel's mark for "keep this number as text"
+    if not text:
+        raise _RowProblem("the phone number is missing")
+    try:
+        return _parse_phone(text, region)
+    except InvalidPhoneError as e:
+        raise _RowProblem(f"the phone number {text} cannot be used: {e.message}") from e
+
+
+def _parse_phone(text, region):
+    try:
+        return PhoneNumber.parse(text, region=region).e164
+    except InvalidPhoneError:
+        if text.isdigit() and len(text) >= 10:
+            # Excel drops the + when it stores a number as a number: 4741234567 was +47 412 34 567.
+            with suppress(InvalidPhoneError):
+                return PhoneNumber.parse("+" + text, region=region).e164
+        raise
+
+
+def _email(text):
+    if text and (len(text) > TEXT_MAX_LENGTH or not _EMAIL.fullmatch(text)):
+        raise _RowProblem(f"the e-mail address {text} is not valid")
+    return text or None
+
+
+def _language(text):
+    code = text.casefold().replace("_", "-").partition("-")[0]
+    code = LANGUAGE_ALIASES.get(code, code)
+    if code and code not in LANGUAGES:
+        raise _RowProblem(f"the language {text} is not one we know (use {', '.join(LANGUAGES)})")
+    return code or None
+
+
+def _checks(region):
+    phone = partial(_phone, region=region)
+    return {"name": _name, "phone": phone, "department": _department, "email": _email, "language": _language}
