@@ -46,7 +46,9 @@ def import_hosts_command(file, skip_invalid):
     if result.errors and not skip_invalid:
         raise click.ClickException(_nothing_imported(result))
     saved = directory.save_hosts(get_db(), result.hosts)
-    click.echo(f"Imported {saved.added + saved.updated} hosts: {saved.added} added, {saved.updated} updated.")
+    total = saved.added + saved.updated + saved.unchanged
+    click.echo(f"Imported {total} host{'' if total == 1 else 's'}: "
+               f"{saved.added} added, {saved.updated} updated, {saved.unchanged} unchanged.")
     if result.errors:
         click.echo(f"Skipped {len(result.errors)} rows with problems (listed above).")
     if result.ignored_columns:

@@ -6,7 +6,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import partial
 
-from kiosk.db import timestamp
+from kiosk.db import timestamp, write_transaction
 from kiosk.phone import InvalidPhoneError, PhoneNumber
 from kiosk.spreadsheet import FORMULA_TRIGGERS, SpreadsheetError, write_csv
 
@@ -64,10 +64,14 @@ def search_hosts(db, query, *, limit):
     return sorted(({"id": r[0], "name": r[1], "department": r[2]} for r in rows), key=lambda h: fold(h["name"]))
 
 
+HOST_FIELDS = ("name", "phone", "department", "email", "language")
+
+
 @dataclass(frozen=True)
 class SaveResult:
     added: int
     updated: int
+    unchanged: int
 
 
 def save_hosts(db, hosts):
@@ -75,29 +79,29 @@ def save_hosts(db, hosts):
 
     A host is matched on phone first, then on e-mail, so importing the same list twice changes nothing.
     """
-    by_phone, by_email = {}, {}
-    for host_id, phone, email in db.execute("SELECT id, phone, email FROM hosts"):
-        by_phone[phone] = host_id
-        if email:
-            by_email[email.casefold()] = host_id
+    existing, by_phone, by_email = {}, {}, {}
+    for host_id, *values in db.execute("SELECT id, name, phone, department, email, language FROM hosts"):
+        existing[host_id] = tuple(values)
+        by_phone[values[1]] = host_id
+        if values[3]:
+            by_email[values[3].casefold()] = host_id
     now = timestamp()
     inserts, updates = [], []
     for host in hosts:
-        row = {key: host.get(key) or None for key in ("name", "phone", "department", "email", "language")}
-        row.update(search=search_key(row["name"]), updated_at=now)
+        row = {key: host.get(key) or None for key in HOST_FIELDS}
         host_id = by_phone.get(row["phone"]) or by_email.get((row["email"] or "").casefold())
         if host_id is None:
-            inserts.append({**row, "created_at": now})
-        else:
-            updates.append({**row, "id": host_id})
-    with db.atomic():
+            inserts.append({**row, "search": search_key(row["name"]), "created_at": now, "updated_at": now})
+        elif existing[host_id] != tuple(row.values()):
+            updates.append({**row, "search": search_key(row["name"]), "updated_at": now, "id": host_id})
+    with write_transaction(db):
         db["hosts"].insert_all(inserts, batch_size=1000)
         db.conn.executemany(
             "UPDATE hosts SET name = :name, phone = :phone, department = :department, email = :email, "
             "language = :language, search = :search, updated_at = :updated_at WHERE id = :id",
             updates,
         )
-    return SaveResult(added=len(inserts), updated=len(updates))
+    return SaveResult(added=len(inserts), updated=len(updates), unchanged=len(hosts) - len(inserts) - len(updates))
 
 
 def list_hosts(db):

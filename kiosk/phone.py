@@ -64,10 +64,11 @@ class PhoneNumber:
             number = phonenumbers.parse(text, region)
         except NumberParseException as e:
             raise InvalidPhoneError(_PARSE_CODES.get(e.error_type, InvalidPhoneError.NOT_A_NUMBER)) from e
-        if not phonenumbers.is_valid_number(number):
+        kind = phonenumbers.number_type(number)  # UNKNOWN exactly when is_valid_number() is False
+        if kind == PhoneNumberType.UNKNOWN:
             length = phonenumbers.is_possible_number_with_reason(number)
             raise InvalidPhoneError(_LENGTH_CODES.get(length, InvalidPhoneError.INVALID))
-        if phonenumbers.number_type(number) not in MOBILE_TYPES:
+        if kind not in MOBILE_TYPES:
             raise InvalidPhoneError(InvalidPhoneError.NOT_MOBILE)
         if allowed_countries is not None and phonenumbers.region_code_for_number(number) not in allowed_countries:
             raise InvalidPhoneError(InvalidPhoneError.COUNTRY_NOT_ALLOWED)

@@ -46,7 +46,7 @@ def test_import_adds_hosts_and_says_how_many(runner, db, tmp_path):
     result = invoke(runner, "import", str(path))
 
     assert result.exit_code == 0
-    assert result.output == "Imported 2 hosts: 2 added, 0 updated.\n"
+    assert result.output == "Imported 2 hosts: 2 added, 0 updated, 0 unchanged.\n"
     assert directory(db) == [
         ("Kari Ødegård", "+4741234567", "Salg", "kari@example.no", "nb"),
         ("Ola Nordmann", "+4791234567", None, None, None),
@@ -76,7 +76,7 @@ def test_import_again_updates_instead_of_duplicating(runner, db, tmp_path):
 
     result = invoke(runner, "import", str(hosts_file(tmp_path, "Kari Berg,412 34 567,HR,,", "Ola,91234567,,,")))
 
-    assert result.output == "Imported 2 hosts: 1 added, 1 updated.\n"
+    assert result.output == "Imported 2 hosts: 1 added, 1 updated, 0 unchanged.\n"
     assert directory(db) == [("Kari Berg", "+4741234567", "HR", None, None), ("Ola", "+4791234567", None, None, None)]
 
 
@@ -85,7 +85,7 @@ def test_import_matches_on_email_when_the_phone_number_changed(runner, db, tmp_p
 
     result = invoke(runner, "import", str(hosts_file(tmp_path, "Kari,91234567,,KARI@example.no,")))
 
-    assert result.output == "Imported 1 hosts: 0 added, 1 updated.\n"
+    assert result.output == "Imported 1 host: 0 added, 1 updated, 0 unchanged.\n"
     assert directory(db) == [("Kari", "+4791234567", None, "KARI@example.no", None)]
 
 
@@ -125,7 +125,7 @@ def test_skip_invalid_imports_the_good_rows_and_lists_the_skipped_ones(runner, d
         "line 4: the phone number is also on line 2",
     ]
     assert result.stdout.splitlines() == [
-        "Imported 1 hosts: 1 added, 0 updated.",
+        "Imported 1 host: 1 added, 0 updated, 0 unchanged.",
         "Skipped 2 rows with problems (listed above).",
     ]
     assert directory(db) == [("Kari", "+4741234567", None, None, None)]
@@ -223,7 +223,7 @@ def test_export_then_import_changes_nothing(runner, db, tmp_path):
 
     result = invoke(runner, "import", str(output))
 
-    assert result.output == "Imported 2 hosts: 0 added, 2 updated.\n"
+    assert result.output == "Imported 2 hosts: 0 added, 0 updated, 2 unchanged.\n"
     assert directory(db) == before
 
 

@@ -63,3 +63,20 @@ def test_any_text_either_parses_to_e164_or_raises_invalid_phone_error(raw):
 def test_masked_form_keeps_the_country_code_and_two_last_digits_only():
     assert mask("+4791234567") == "+47 9** ** *67"
     assert PhoneNumber("+46701234567").masked == "+46 7** ** **67"
+
+
+@given(st.text("0123456789", min_size=4, max_size=13), st.sampled_from(["", "+47", "+46", "+45", "+358", "+44", "+1"]))
+def test_a_number_is_accepted_exactly_when_phonenumbers_calls_it_a_valid_mobile(digits, prefix):
+    import phonenumbers
+    try:
+        expected = phonenumbers.parse(prefix + digits, "NO")
+        valid = phonenumbers.is_valid_number(expected) and phonenumbers.number_type(expected) in (
+            phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+    except phonenumbers.NumberParseException:
+        valid = False
+    try:
+        PhoneNumber.parse(prefix + digits, region="NO")
+    except InvalidPhoneError:
+        assert not valid
+    else:
+        assert valid
