@@ -1,6 +1,7 @@
 """Velkommen: a privacy-first visitor kiosk."""
 
 import logging
+import sqlite3
 
 from flask import Flask, jsonify, redirect, url_for
 from flask_wtf.csrf import CSRFProtect
@@ -30,8 +31,13 @@ def create_app(test_config=None):
 
     @app.get("/healthz")
     def healthz():
-        db.get_db().execute("SELECT 1").fetchone()
-        return jsonify(status="ok", database="ok", sms_backend=app.extensions["sms"].name)
+        backend = app.extensions["sms"].name
+        try:
+            db.get_db().execute("SELECT 1").fetchone()
+        except sqlite3.Error:
+            app.logger.exception("Health check: the database cannot be read")
+            return jsonify(status="error", database="unreachable", sms_backend=backend), 503
+        return jsonify(status="ok", database="ok", sms_backend=backend)
 
     return app
 

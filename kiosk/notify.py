@@ -29,6 +29,8 @@ class OutgoingSms:
     to: str = field(repr=False)
     body: str = field(repr=False)
     message_id: int | None = None  # the row in `messages` that shows this SMS's status
+    # The retry window counts from here, so a message that waited in a busy pool is not sent late.
+    queued_at: float = field(default_factory=monotonic)
 
     @property
     def ref(self):
@@ -101,7 +103,7 @@ def _deliver(message, fallback):
     if not delivered and fallback is not None:
         logger.warning("Host SMS for visit %s failed; telling reception", message.visit_id)
         message_id = create_message(store.get_db(), fallback.visit_id, fallback.recipient)
-        send_with_retries(replace(fallback, message_id=message_id))
+        send_with_retries(replace(fallback, message_id=message_id, queued_at=monotonic()))
 
 
 def send_with_retries(message):
@@ -109,7 +111,11 @@ def send_with_retries(message):
     cfg = current_app.config
     client = current_app.extensions["sms"]
     dispatcher = current_app.extensions["dispatcher"]
-    deadline = monotonic() + cfg["SMS_RETRY_WINDOW_SECONDS"]
+    deadline = message.queued_at + cfg["SMS_RETRY_WINDOW_SECONDS"]
+    if monotonic() > deadline:
+        logger.warning("SMS %s given up: it waited in the queue longer than the retry window", message.ref)
+        _record(message, FAILED, 0)
+        return False
     attempt = 0
     while True:
         attempt += 1

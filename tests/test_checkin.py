@@ -156,3 +156,16 @@ def test_expired_visits_are_not_shown_and_purge_deletes_them(app, db, host, runn
         result = runner.invoke(args=["purge"])
     assert "Deleted 1 expired visit records." in result.output
     assert db["visits"].count == 0 and db["messages"].count == 0
+
+
+def test_r18_a_message_that_waited_past_the_retry_window_is_not_sent_late(app, db, host, sms):
+    from time import monotonic
+
+    from kiosk import notify
+    db["visits"].insert({"id": "visit-1", "host_id": host.id, "created_at": "2026", "expires_at": "2100"})
+    with app.app_context():
+        message_id = notify.create_message(db, "visit-1", "host")
+        late = notify.OutgoingSms("visit-1", "host", HOST, "body", message_id, queued_at=monotonic() - 3)
+        assert notify.send_with_retries(late) is False
+    assert sms.attempts == []
+    assert db["messages"].get(message_id)["status"] == "failed"

@@ -147,3 +147,11 @@ def test_r32_an_unexpected_error_shows_a_plain_page_without_a_traceback(app, cli
     text = response.get_data(as_text=True)
     assert "secret internals" not in text and "Traceback" not in text
     assert "Sorry, something went wrong" in text
+
+
+def test_health_check_says_503_when_the_database_cannot_be_read(app, client, tmp_path):
+    app.config["DATABASE"] = str(tmp_path / "missing-folder" / "kiosk.db")
+    app.extensions["db"].db = None  # drop this thread's kept connection
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json == {"status": "error", "database": "unreachable", "sms_backend": "fake"}
