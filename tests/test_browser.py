@@ -89,11 +89,16 @@ def pick_host(page, typed="ode", name="Kari Ødegård"):
     page.get_by_role("option", name=name).click()
 
 
-def test_visitor_checks_in_and_sees_both_sms_sent(page, sms, live):
+def check_in(page):
+    """The whole form, filled and sent, for Kari Ødegård."""
     start_check_in(page)
     fill_visitor(page)
     pick_host(page)
     page.get_by_role("button", name="Check in").click()
+
+
+def test_visitor_checks_in_and_sees_both_sms_sent(page, sms, live):
+    check_in(page)
     expect(page.get_by_role("heading", name="You are checked in")).to_be_visible()
     expect(page.get_by_text("Kari Ødegård has been sent a text message that you are here.")).to_be_visible()
     expect(page.get_by_text("Your confirmation has been sent to your phone.")).to_be_visible()
@@ -102,10 +107,7 @@ def test_visitor_checks_in_and_sees_both_sms_sent(page, sms, live):
 
 
 def test_status_screen_returns_to_welcome_by_itself(page, sms):
-    start_check_in(page)
-    fill_visitor(page)
-    pick_host(page)
-    page.get_by_role("button", name="Check in").click()
+    check_in(page)
     expect(page.get_by_role("heading", name="You are checked in")).to_be_visible()
     page.wait_for_url("**/kiosk/", timeout=8_000)
     expect(page.get_by_role("link", name="Check in")).to_be_visible()
@@ -148,10 +150,7 @@ def test_mistakes_are_shown_next_to_their_fields(page, sms):
 
 def test_unreachable_host_sends_the_visitor_to_the_desk_and_tells_reception(page, sms):
     sms.fail(to=HOST_PHONE, code=21211)
-    start_check_in(page)
-    fill_visitor(page)
-    pick_host(page)
-    page.get_by_role("button", name="Check in").click()
+    check_in(page)
     expect(page.get_by_text("We could not reach Kari Ødegård by text message.")).to_be_visible()
     expect(page.get_by_text("Please go to the front desk so we can help you.")).to_be_visible()
     expect(page.get_by_text("Reception has been told you are here.")).to_be_visible()
@@ -191,10 +190,7 @@ def test_r26_idle_form_is_wiped_and_returns_to_welcome(page, live):
 
 
 def test_r25_back_button_after_check_in_shows_an_empty_form(page, sms):
-    start_check_in(page)
-    fill_visitor(page)
-    pick_host(page)
-    page.get_by_role("button", name="Check in").click()
+    check_in(page)
     expect(page.get_by_role("heading", name="You are checked in")).to_be_visible()
     page.go_back()
     expect(page.get_by_role("heading", name="Check in")).to_be_visible()
@@ -204,10 +200,7 @@ def test_r25_back_button_after_check_in_shows_an_empty_form(page, sms):
 
 
 def test_r26_nothing_is_kept_in_browser_storage_or_cookies(page, sms):
-    start_check_in(page)
-    fill_visitor(page)
-    pick_host(page)
-    page.get_by_role("button", name="Check in").click()
+    check_in(page)
     expect(page.get_by_role("heading", name="You are checked in")).to_be_visible()
     storage = page.evaluate("""async () => ({
         local: Object.keys(localStorage).length,
