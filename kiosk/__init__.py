@@ -6,8 +6,10 @@ import sqlite3
 from flask import Flask, jsonify, redirect, url_for
 from flask_wtf.csrf import CSRFProtect
 
-from kiosk import cli, config, db, errors, i18n, notify, sms
+from kiosk import cli, config, db, errors, i18n, notify, settings, sms
+from kiosk.views import admin as admin_views
 from kiosk.views import kiosk as kiosk_views
+from kiosk.views import webhooks as webhook_views
 
 csrf = CSRFProtect()
 
@@ -19,9 +21,14 @@ def create_app(test_config=None):
     csrf.init_app(app)
     i18n.init_app(app)
     db.init_app(app)
+    settings.init_app(app)
     sms.init_app(app)
     notify.init_app(app)
     app.register_blueprint(kiosk_views.bp, url_prefix="/kiosk")
+    app.register_blueprint(admin_views.bp, url_prefix="/admin")
+    # Twilio cannot send a CSRF token; these routes check Twilio's signature instead (R11, R20).
+    csrf.exempt(webhook_views.bp)
+    app.register_blueprint(webhook_views.bp, url_prefix="/webhooks")
     errors.register_error_handlers(app)
     cli.register(app)
 

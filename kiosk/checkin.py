@@ -12,6 +12,7 @@ from kiosk import notify
 from kiosk.directory import Host, get_host
 from kiosk.notify import FAILED, SENT, OutgoingSms
 from kiosk.phone import PhoneNumber
+from kiosk.settings import setting
 
 FINAL = (SENT, FAILED)
 
@@ -55,7 +56,7 @@ class VisitStatus:
 
 
 def reception_phone():
-    raw = current_app.config["RECEPTION_PHONE"]
+    raw = setting("RECEPTION_PHONE")
     return PhoneNumber.parse(raw, region=current_app.config["DEFAULT_REGION"]) if raw else None
 
 
@@ -67,7 +68,7 @@ def register(db, checkin, *, kiosk_id=None):
     reception = reception_phone()
     messages = [_host_message(visit_id, checkin, reception)]
     if checkin.confirm:
-        messages.append(_visitor_message(visit_id, checkin, cfg["COMPANY_NAME"]))
+        messages.append(_visitor_message(visit_id, checkin, setting("COMPANY_NAME")))
     with store.write_transaction(db):
         db["visits"].insert({
             "id": visit_id,
@@ -118,7 +119,7 @@ def get_visit_status(db, visit_id):
     if visit is None:
         return None
     statuses = dict(db.execute("SELECT recipient, status FROM messages WHERE visit_id = ?", [visit_id]).fetchall())
-    host = get_host(db, visit[0]) if visit[0] is not None else None
+    host = get_host(db, visit[0], active_only=False) if visit[0] is not None else None
     return VisitStatus(
         host_name=host.name if host else None,
         host=statuses.get("host", FAILED),
@@ -126,7 +127,7 @@ def get_visit_status(db, visit_id):
         reception=statuses.get("reception"),
         awaiting_fallback=(
             statuses.get("host") == FAILED and host is not None
-            and bool(current_app.config["RECEPTION_PHONE"]) and "reception" not in statuses
+            and bool(setting("RECEPTION_PHONE")) and "reception" not in statuses
         ),
     )
 

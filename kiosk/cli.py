@@ -11,10 +11,13 @@ from flask.cli import AppGroup, with_appcontext
 from kiosk import checkin, demo, directory
 from kiosk.db import get_db
 from kiosk.phone import InvalidPhoneError, PhoneNumber, mask
+from kiosk.settings import setting
 from kiosk.sms import SmsSendError
 from kiosk.spreadsheet import SpreadsheetError, read_table
 
 hosts_cli = AppGroup("hosts", help="Keep the host directory: import, export, list.")
+admin_cli = AppGroup("admin", help="Admin accounts.")
+kiosk_cli = AppGroup("kiosk", help="Kiosk tablets: pairing.")
 
 IMPORT_MAX_BYTES = 20 * 1024 * 1024
 IMPORT_MAX_ROWS = 200_000
@@ -22,6 +25,8 @@ IMPORT_MAX_ROWS = 200_000
 
 def register(app):
     app.cli.add_command(hosts_cli)
+    app.cli.add_command(admin_cli)
+    app.cli.add_command(kiosk_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(purge_command)
     app.cli.add_command(send_test_sms_command)
@@ -145,7 +150,7 @@ def send_test_sms_command(number):
         raise click.ClickException(e.message) from e
     client = current_app.extensions["sms"]
     try:
-        sid = client.send(phone.e164, f"Test message from {cfg['COMPANY_NAME']}.", ref="test")
+        sid = client.send(phone.e164, f"Test message from {setting('COMPANY_NAME')}.", ref="test")
     except SmsSendError as e:
         raise click.ClickException(f"The SMS was not sent (code {e.code}, HTTP status {e.status}).") from e
     click.echo(f"Sent to {phone.masked} with {client.name}: {sid}")

@@ -42,6 +42,23 @@ DEFAULTS = {
     "VISIT_RETENTION_DAYS": 30,
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     "LOG_LEVEL": "INFO",
+    "WELCOME_TEXT": "",
+    # Abuse guard (SECURITY.md R4-R8); the office can change the SMS_* and CHECKINS_* limits in the admin area.
+    "SMS_PER_NUMBER_PER_HOUR": 3,
+    "SMS_PER_NUMBER_PER_DAY": 5,
+    "SMS_PREFIX_NUMBERS_PER_HOUR": 10,
+    "SMS_BUDGET_PER_HOUR": 40,
+    "SMS_BUDGET_PER_DAY": 200,
+    "CHECKINS_PER_DEVICE_PER_HOUR": 60,
+    "FORM_MIN_SECONDS": 3,
+    "FORM_MAX_SECONDS": 900,
+    # Admin sessions (R22) and login lockout (R30).
+    "ADMIN_IDLE_MINUTES": 15,
+    "ADMIN_SESSION_HOURS": 12,
+    "LOGIN_MAX_FAILURES": 10,
+    "PAIRING_CODE_MINUTES": 10,
+    # Twilio webhooks (R19): redact a message's body at Twilio once its status is final.
+    "TWILIO_REDACT": False,
 }
 
 # Twilio's own variable names, read without the KIOSK_ prefix.
@@ -49,11 +66,15 @@ TWILIO_ENV = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM", "TWILIO_
 
 INT_SETTINGS = (
     "SEARCH_MIN_CHARS", "SEARCH_LIMIT", "NAME_MAX_LENGTH", "IDLE_SECONDS", "STATUS_RESET_SECONDS",
-    "SMS_WORKERS", "VISIT_RETENTION_DAYS",
+    "SMS_WORKERS", "VISIT_RETENTION_DAYS", "SMS_PER_NUMBER_PER_HOUR", "SMS_PER_NUMBER_PER_DAY",
+    "SMS_PREFIX_NUMBERS_PER_HOUR", "SMS_BUDGET_PER_HOUR", "SMS_BUDGET_PER_DAY", "CHECKINS_PER_DEVICE_PER_HOUR",
+    "FORM_MIN_SECONDS", "FORM_MAX_SECONDS", "ADMIN_IDLE_MINUTES", "ADMIN_SESSION_HOURS", "LOGIN_MAX_FAILURES",
+    "PAIRING_CODE_MINUTES",
 )
 FLOAT_SETTINGS = ("SMS_TIMEOUT_SECONDS", "SMS_RETRY_WINDOW_SECONDS", "SMS_RETRY_BASE_SECONDS", "SMS_RETRY_MAX_SECONDS")
 # from_prefixed_env() parses values as JSON, so KIOSK_RECEPTION_PHONE=41234567 arrives as an int.
-STR_SETTINGS = ("RECEPTION_PHONE", "TWILIO_FROM", "COMPANY_NAME", "DEFAULT_REGION", "DEFAULT_LOCALE", "LOG_LEVEL")
+STR_SETTINGS = ("RECEPTION_PHONE", "TWILIO_FROM", "COMPANY_NAME", "DEFAULT_REGION", "DEFAULT_LOCALE", "LOG_LEVEL",
+                "WELCOME_TEXT")
 
 
 class ConfigError(Exception):
@@ -73,17 +94,7 @@ def load(app, test_config=None):
 
 def _normalise(app):
     cfg = app.config
-    for key in STR_SETTINGS:
-        if cfg[key] is not None:
-            cfg[key] = str(cfg[key]).strip() or None
-    try:
-        for key in INT_SETTINGS:
-            cfg[key] = int(cfg[key])
-        for key in FLOAT_SETTINGS:
-            cfg[key] = float(cfg[key])
-    except (TypeError, ValueError) as e:
-        raise ConfigError(f"A numeric setting has a value that is not a number: {e}") from e
-    cfg["DEMO"] = str(cfg["DEMO"]).lower() in ("1", "true", "yes", "on")
+    _coerce_types(cfg)
     cfg["DEFAULT_REGION"] = (cfg["DEFAULT_REGION"] or "").upper()
     cfg["LOG_LEVEL"] = (cfg["LOG_LEVEL"] or "INFO").upper()
     if isinstance(cfg["ALLOWED_COUNTRIES"], str):
@@ -94,6 +105,21 @@ def _normalise(app):
         cfg["SMS_BACKEND"] = "twilio" if cfg["TWILIO_ACCOUNT_SID"] else "console"
     if not cfg["SECRET_KEY"] and cfg["DEMO"]:
         cfg["SECRET_KEY"] = _demo_secret_key(Path(cfg["DATABASE"]).parent)
+
+
+def _coerce_types(cfg):
+    for key in STR_SETTINGS:
+        if cfg[key] is not None:
+            cfg[key] = str(cfg[key]).strip() or None
+    try:
+        for key in INT_SETTINGS:
+            cfg[key] = int(cfg[key])
+        for key in FLOAT_SETTINGS:
+            cfg[key] = float(cfg[key])
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"A numeric setting has a value that is not a number: {e}") from e
+    for key in ("DEMO", "TWILIO_REDACT"):
+        cfg[key] = str(cfg[key]).lower() in ("1", "true", "yes", "on")
 
 
 def _check(cfg):

@@ -159,3 +159,50 @@ def m002_visits(db):
     )
     db["messages"].create_index(["visit_id"])
     db["messages"].create_index(["sid"])
+
+
+@migrations()
+def m003_admin_devices_guard(db):
+    """Issue 3: admin accounts and sessions, paired kiosks, abuse counters, webhooks, audit, settings, alerts.
+    No table here holds a visitor's name or number; abuse counters hold only a keyed hash (DESIGN.md data map)."""
+    db["admins"].create(
+        {"id": int, "username": str, "password_hash": str, "failed_logins": int, "locked_until": str,
+         "last_login_at": str, "created_at": str},
+        pk="id", not_null={"username", "password_hash", "created_at"}, defaults={"failed_logins": 0},
+    )
+    db["admins"].create_index(["username"], unique=True)
+    # Server-side admin sessions: the cookie holds a random token, this table its SHA-256 (R22).
+    db["admin_sessions"].create(
+        {"token_hash": str, "admin_id": int, "created_at": str, "last_seen_at": str},
+        pk="token_hash", foreign_keys=[("admin_id", "admins", "id")], not_null={"admin_id", "created_at"},
+    )
+    db["devices"].create(
+        {"id": int, "name": str, "token_hash": str, "created_at": str, "last_seen_at": str, "revoked_at": str},
+        pk="id", not_null={"name", "token_hash", "created_at"},
+    )
+    db["devices"].create_index(["token_hash"], unique=True)
+    db["pairing_codes"].create(
+        {"code_hash": str, "name": str, "created_at": str, "expires_at": str, "used_at": str},
+        pk="code_hash", not_null={"name", "created_at", "expires_at"},
+    )
+    # Fixed-window counters shared by every worker: key is e.g. "dest-hour:<keyed hash>", window the window start.
+    db["counters"].create(
+        {"key": str, "window": str, "count": int, "expires_at": str},
+        pk=("key", "window"), not_null={"expires_at"}, defaults={"count": 0},
+    )
+    db["counters"].create_index(["expires_at"])
+    # Refused check-ins by reason, per hour: counts only, for the statistics page.
+    db["refusals"].create({"hour": str, "reason": str, "count": int}, pk=("hour", "reason"), defaults={"count": 0})
+    # Webhook deliveries already handled (R13): idempotency token, or MessageSid:MessageStatus.
+    db["webhook_events"].create({"key": str, "received_at": str}, pk="key", not_null={"received_at"})
+    db["audit_events"].create(
+        {"id": int, "at": str, "admin_id": int, "action": str, "target": str},
+        pk="id", not_null={"at", "action"},
+    )
+    db["settings"].create({"key": str, "value": str, "updated_at": str}, pk="key")
+    db["alerts"].create(
+        {"id": int, "at": str, "kind": str, "message": str, "resolved_at": str},
+        pk="id", not_null={"at", "kind", "message"},
+    )
+    db["messages"].add_column("redacted_at", str)
+    db["hosts"].add_column("active", int, not_null_default=1)

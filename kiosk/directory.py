@@ -41,9 +41,11 @@ def fts_query(text):
     return " ".join(f'"{token}"*' for token in _TOKEN.findall(fold(text)))
 
 
-def get_host(db, host_id):
+def get_host(db, host_id, *, active_only=True):
+    """The host with this id; a deactivated host only when active_only is False (its old visits, the admin)."""
     row = db.execute(
-        "SELECT id, name, phone, department, email, language FROM hosts WHERE id = ?", [host_id]
+        "SELECT id, name, phone, department, email, language FROM hosts WHERE id = ? AND (active OR NOT ?)",
+        [host_id, active_only],
     ).fetchone()
     return Host(*row) if row else None
 
@@ -57,7 +59,7 @@ def search_hosts(db, query, *, limit):
         """
         SELECT hosts.id, hosts.name, hosts.department FROM hosts_fts
         JOIN hosts ON hosts.id = hosts_fts.rowid
-        WHERE hosts_fts MATCH ? LIMIT ?
+        WHERE hosts_fts MATCH ? AND hosts.active LIMIT ?
         """,
         [match, limit],
     ).fetchall()

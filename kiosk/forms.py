@@ -12,6 +12,7 @@ from kiosk.checkin import CheckIn
 from kiosk.db import get_db
 from kiosk.directory import get_host
 from kiosk.phone import InvalidPhoneError, PhoneNumber
+from kiosk.settings import setting
 
 RECEPTION = "reception"
 
@@ -46,7 +47,7 @@ class CheckinForm(FlaskForm):
 
     def validate_host_query(self, field):
         self.host = None
-        if self.host_id.data == RECEPTION and current_app.config["RECEPTION_PHONE"]:
+        if self.host_id.data == RECEPTION and setting("RECEPTION_PHONE"):
             return
         if self.host_id.data and self.host_id.data.isdigit():
             self.host = get_host(get_db(), int(self.host_id.data))

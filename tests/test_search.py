@@ -66,3 +66,12 @@ def test_updated_name_is_found_by_its_new_name_only(directory):
 
 def test_query_terms_are_quoted_prefixes():
     assert fts_query('ode "x" OR') == '"ode"* "x"* "or"*'
+
+
+def test_a_deactivated_host_is_neither_found_nor_chosen(directory):
+    from kiosk.directory import get_host
+    host_id = search_hosts(directory, "nordmann", limit=8)[0]["id"]
+    directory["hosts"].update(host_id, {"active": 0})
+    assert names(directory, "nordmann") == set()
+    assert get_host(directory, host_id) is None
+    assert get_host(directory, host_id, active_only=False).name == "Ola Nordmann"

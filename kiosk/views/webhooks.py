@@ -1,0 +1,5 @@
+"""Twilio webhooks: message status callbacks and inbound replies."""
+
+from flask import Blueprint
+
+bp = Blueprint("webhooks", __name__)
