@@ -20,7 +20,9 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 run: $(VENV)/.runtime
 	$(BIN)/flask --app app demo
 	@echo
-	@echo "  Velkommen demo: open http://127.0.0.1:8000 (SMS are printed here, not sent)."
+	@echo "  Velkommen demo on http://127.0.0.1:8000 - SMS are printed here, not sent."
+	@echo "  Register this browser as the kiosk tablet with the link below (valid 10 minutes):"
+	@$(BIN)/flask --app app kiosk pair --name "Demo tablet" | sed 's/^/  /'
 	@echo
 	KIOSK_SMS_BACKEND=$${KIOSK_SMS_BACKEND:-console} $(BIN)/gunicorn -c gunicorn.conf.py app:app
 

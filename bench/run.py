@@ -58,6 +58,17 @@ def timed_import(env, path):
     return time.perf_counter() - start
 
 
+def pair_tablet(env):
+    """Pair a tablet the way reception does, and return its credential."""
+    sys.path.insert(0, str(ROOT))
+    from kiosk import create_app, devices
+    from kiosk.db import get_db
+    app = create_app({"SECRET_KEY": "bench", "SMS_BACKEND": "fake", "DATABASE": env["KIOSK_DATABASE"]})
+    with app.app_context():
+        code = devices.create_pairing_code(get_db(), "Bench tablet")
+        return devices.pair(get_db(), code.code)[1]
+
+
 def queries(rng, n):
     words = [w for w in FIRST + LAST]
     out = []
@@ -90,9 +101,10 @@ def timed_get(session, url):
     return elapsed
 
 
-def measure_search(url, n, rng):
+def measure_search(url, n, rng, credential):
     """Interleave /healthz and host search so both see the same machine load."""
     session = requests.Session()
+    session.cookies.set("kiosk_device", credential)
     for q in queries(rng, 200):  # warm-up: connections, page cache, both workers
         session.get(f"{url}/kiosk/hosts", params={"q": q}, timeout=10)
         session.get(f"{url}/healthz", timeout=10)
@@ -106,8 +118,9 @@ def measure_search(url, n, rng):
     return percentiles(health), percentiles(search), statistics.fmean(sizes)
 
 
-def measure_checkin(url, n):
+def measure_checkin(url, n, credential):
     session = requests.Session()
+    session.cookies.set("kiosk_device", credential)
     host_id = session.get(f"{url}/kiosk/hosts", params={"q": "kari"}, timeout=10).json()[0]["id"]
     posts = []
     for i in range(n):
@@ -134,7 +147,7 @@ def main():
     write_hosts_csv(hosts_csv, args.hosts, rng)
     env = {**{k: v for k, v in os.environ.items() if not k.startswith(("KIOSK_", "TWILIO_"))},
            "KIOSK_DATABASE": str(work / "kiosk.db"), "KIOSK_SECRET_KEY": "bench", "KIOSK_SMS_BACKEND": "fake",
-           "KIOSK_LOG_LEVEL": "WARNING"}
+           "KIOSK_LOG_LEVEL": "WARNING", "KIOSK_COOKIE_SECURE": "0"}
     hosts_xlsx = work / "hosts.xlsx"
     write_hosts_xlsx(hosts_csv, hosts_xlsx)
     imports = {
@@ -143,6 +156,7 @@ def main():
         "XLSX into an empty directory": timed_import({**env, "KIOSK_DATABASE": str(work / "xlsx.db")}, hosts_xlsx),
     }
 
+    credential = pair_tablet(env)
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:app"],
                               cwd=ROOT, env={**env, "KIOSK_BIND": f"127.0.0.1:{port}"},
@@ -155,8 +169,8 @@ def main():
                 break
             except requests.ConnectionError:
                 time.sleep(0.1)
-        health, search, mean_results = measure_search(url, args.requests, rng)
-        checkin = measure_checkin(url, args.checkins)
+        health, search, mean_results = measure_search(url, args.requests, rng, credential)
+        checkin = measure_checkin(url, args.checkins, credential)
     finally:
         server.terminate()
         server.wait(timeout=60)

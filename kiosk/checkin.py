@@ -111,10 +111,11 @@ def _fallback_message(visit_id, checkin, reception):
     return OutgoingSms(visit_id, "reception", reception.e164, body)
 
 
-def get_visit_status(db, visit_id):
-    """The SMS status of a visit that has not expired, or None."""
+def get_visit_status(db, visit_id, *, kiosk_id):
+    """The SMS status of a visit made on this kiosk that has not expired, or None."""
     visit = db.execute(
-        "SELECT host_id FROM visits WHERE id = ? AND expires_at > ?", [visit_id, store.timestamp()]
+        "SELECT host_id FROM visits WHERE id = ? AND kiosk_id IS ? AND expires_at > ?",
+        [visit_id, kiosk_id, store.timestamp()],
     ).fetchone()
     if visit is None:
         return None

@@ -8,7 +8,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from kiosk import checkin, demo, directory
+from kiosk import checkin, demo, devices, directory
 from kiosk.db import get_db
 from kiosk.phone import InvalidPhoneError, PhoneNumber, mask
 from kiosk.settings import setting
@@ -121,6 +121,16 @@ def list_hosts_command():
     widths = [max(map(len, column)) for column in zip(*rows, strict=True)]
     lines = ("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows)
     click.echo("\n".join(line.rstrip() for line in lines))
+
+
+@kiosk_cli.command("pair")
+@click.option("--name", required=True, help="A name for the tablet, such as 'Reception left'.")
+def pair_command(name):
+    """Print a one-time link (and code) that registers a tablet as a kiosk."""
+    code = devices.create_pairing_code(get_db(), name)
+    base = (current_app.config["PUBLIC_URL"] or "http://127.0.0.1:8000").rstrip("/")
+    click.echo(f"Pairing code for {code.name}: {code.code} (valid until {code.expires_at[:16].replace('T', ' ')} UTC)")
+    click.echo(f"Open on the tablet: {base}/kiosk/pair?code={code.code}")
 
 
 @click.command("demo")

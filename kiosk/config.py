@@ -59,6 +59,8 @@ DEFAULTS = {
     "PAIRING_CODE_MINUTES": 10,
     # Twilio webhooks (R19): redact a message's body at Twilio once its status is final.
     "TWILIO_REDACT": False,
+    # Cookies are Secure with a __Host- name (R21); off by default only in demo mode, which runs on plain http.
+    "COOKIE_SECURE": None,
 }
 
 # Twilio's own variable names, read without the KIOSK_ prefix.
@@ -105,6 +107,7 @@ def _normalise(app):
         cfg["SMS_BACKEND"] = "twilio" if cfg["TWILIO_ACCOUNT_SID"] else "console"
     if not cfg["SECRET_KEY"] and cfg["DEMO"]:
         cfg["SECRET_KEY"] = _demo_secret_key(Path(cfg["DATABASE"]).parent)
+    _cookies(cfg)
 
 
 def _coerce_types(cfg):
@@ -118,8 +121,25 @@ def _coerce_types(cfg):
             cfg[key] = float(cfg[key])
     except (TypeError, ValueError) as e:
         raise ConfigError(f"A numeric setting has a value that is not a number: {e}") from e
-    for key in ("DEMO", "TWILIO_REDACT"):
-        cfg[key] = str(cfg[key]).lower() in ("1", "true", "yes", "on")
+    if cfg["COOKIE_SECURE"] is None:
+        cfg["COOKIE_SECURE"] = not _flag(cfg["DEMO"])
+    for key in ("DEMO", "TWILIO_REDACT", "COOKIE_SECURE"):
+        cfg[key] = _flag(cfg[key])
+
+
+def _flag(value):
+    return str(value).lower() in ("1", "true", "yes", "on")
+
+
+def _cookies(cfg):
+    secure = cfg["COOKIE_SECURE"]
+    cfg.update(
+        SESSION_COOKIE_NAME="__Host-session" if secure else "velkommen_session",
+        SESSION_COOKIE_SECURE=secure,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        DEVICE_COOKIE_NAME="__Host-kiosk_device" if secure else "kiosk_device",
+    )
 
 
 def _check(cfg):

@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, StringField
 from wtforms.validators import DataRequired, ValidationError
 
+from kiosk import devices
 from kiosk.checkin import CheckIn
 from kiosk.db import get_db
 from kiosk.directory import get_host
@@ -56,3 +57,11 @@ class CheckinForm(FlaskForm):
 
     def to_checkin(self):
         return CheckIn(name=self.name.data, phone=self.parsed_phone, host=self.host, confirm=self.confirm.data)
+
+
+class PairForm(FlaskForm):
+    code = StringField(_l("Pairing code"), validators=[DataRequired(_l("Enter the pairing code."))])
+
+    def validate_code(self, field):
+        if devices.pairing_code_name(get_db(), field.data) is None:
+            raise ValidationError(_l("This code is not valid. It may have expired: ask for a new one."))

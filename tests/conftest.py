@@ -4,6 +4,7 @@ import pytest
 
 from kiosk import create_app
 from kiosk.db import get_db
+from tests.helpers import pair_tablet
 
 pytest_plugins = ["tests.twilio_fixtures"]
 
@@ -41,7 +42,15 @@ def app(make_app):
 
 @pytest.fixture
 def client(app):
-    """A test client for the app."""
+    """A test client on a paired kiosk tablet."""
+    client = app.test_client()
+    pair_tablet(app, client)
+    return client
+
+
+@pytest.fixture
+def unpaired_client(app):
+    """A test client of a browser that was never paired as a kiosk."""
     return app.test_client()
 
 

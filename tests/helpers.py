@@ -2,6 +2,8 @@
 
 from bs4 import BeautifulSoup
 
+from kiosk import devices
+from kiosk.db import get_db
 from kiosk.directory import get_host, save_hosts
 
 CANARY_NAME = "Kari Kanarifugl Nordmann"
@@ -39,3 +41,22 @@ def checkin_data(page, *, name="Ragnhild Berg", phone="412 34 999", host_id="", 
     if confirm:
         data["confirm"] = "y"
     return data
+
+
+def pair_tablet(app, client=None, *, name="Reception tablet"):
+    """Pair a kiosk tablet; sets its credential on `client` if given. Returns (device, credential)."""
+    with app.app_context():
+        code = devices.create_pairing_code(get_db(), name)
+        device, token = devices.pair(get_db(), code.code)
+    if client is not None:
+        client.set_cookie(app.config["DEVICE_COOKIE_NAME"], token)
+    return device, token
+
+
+def tablet_client(app):
+    """The app's one paired kiosk test client, made on first use."""
+    if "test_tablet" not in app.extensions:
+        client = app.test_client()
+        pair_tablet(app, client)
+        app.extensions["test_tablet"] = client
+    return app.extensions["test_tablet"]

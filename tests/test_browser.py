@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from kiosk import devices
 from kiosk.db import get_db
 from tests.conftest import TEST_CONFIG
 from tests.helpers import create_host
@@ -61,12 +62,23 @@ def sms(live):
     live.extensions["dispatcher"].drain(timeout=10)
 
 
+def pair_in_browser(page, live, name="Reception tablet"):
+    """Register the browser as a kiosk the way reception does: open a pairing link, confirm."""
+    with live.app_context():
+        code = devices.create_pairing_code(get_db(), name)
+    page.goto(f"{live.url}/kiosk/pair?code={code.code}")
+    page.get_by_role("button", name="Register this tablet").click()
+    expect(page.get_by_role("heading", name="Tablet registered")).to_be_visible()
+
+
 @pytest.fixture
 def page(browser, live):
-    """A fresh tablet-sized browser page on the welcome screen."""
+    """A fresh tablet-sized browser page of a paired tablet, on the welcome screen."""
     live.config.update(IDLE_SECONDS=60)
     context = browser.new_context(viewport={"width": 1280, "height": 800}, has_touch=True)
     page = context.new_page()
+    page.set_default_timeout(10_000)
+    pair_in_browser(page, live)
     page.set_default_timeout(10_000)
     page.goto(f"{live.url}/kiosk/")
     yield page
@@ -212,3 +224,23 @@ def test_r26_nothing_is_kept_in_browser_storage_or_cookies(page, sms):
     cookies = page.context.cookies()
     assert all("Kanarifugl" not in cookie["value"] and "41234999" not in cookie["value"] for cookie in cookies)
     assert all(cookie["httpOnly"] for cookie in cookies)
+
+
+def test_r7_a_tablet_pairs_with_a_one_time_link_and_is_refused_once_revoked(browser, live):
+    with live.app_context():
+        code = devices.create_pairing_code(get_db(), "Front desk left")
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{live.url}/kiosk/")
+    expect(page.get_by_role("heading", name="This tablet is not registered")).to_be_visible()
+    page.goto(f"{live.url}/kiosk/pair?code={code.code}")
+    expect(page.get_by_text("This tablet will be registered as “Front desk left”.")).to_be_visible()
+    page.get_by_role("button", name="Register this tablet").click()
+    page.get_by_role("link", name="Start").click()
+    expect(page.get_by_role("link", name="Check in")).to_be_visible()
+    with live.app_context():
+        device = next(d for d in devices.list_devices(get_db()) if d.name == "Front desk left")
+        devices.revoke_device(get_db(), device.id)
+    page.reload()
+    expect(page.get_by_role("heading", name="This tablet is not registered")).to_be_visible()
+    context.close()

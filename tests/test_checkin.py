@@ -26,7 +26,7 @@ def check_in(app, db, host, *, confirm=True, name="Ragnhild Berg"):
 
 
 def status(db, visit_id):
-    return checkin.get_visit_status(db, visit_id)
+    return checkin.get_visit_status(db, visit_id, kiosk_id=None)
 
 
 def test_host_and_visitor_get_the_texts_from_the_issue(app, db, host, sms_outbox):

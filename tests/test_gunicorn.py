@@ -16,7 +16,7 @@ import requests
 
 from kiosk import create_app
 from kiosk.db import get_db
-from tests.helpers import CANARY_NAME, CANARY_PHONE, CANARY_PHONE_TYPED, create_host
+from tests.helpers import CANARY_NAME, CANARY_PHONE, CANARY_PHONE_TYPED, create_host, pair_tablet
 from tests.twilio_fixtures import ACCOUNT_SID, AUTH_TOKEN, SENDER
 
 ROOT = Path(__file__).parent.parent
@@ -33,12 +33,13 @@ def free_port():
 
 @pytest.fixture
 def instance(tmp_path):
-    """An instance folder with a database holding one host; .folder and .host_id."""
+    """An instance folder with a database holding one host and one paired tablet: .folder, .host_id, .credential."""
     folder = tmp_path / "instance"
     app = create_app({"SECRET_KEY": "x", "SMS_BACKEND": "fake", "DATABASE": str(folder / "kiosk.db")})
     with app.app_context():
         host = create_host(get_db(), phone=HOST_PHONE)
-    return SimpleNamespace(folder=folder, host_id=host.id)
+    _, credential = pair_tablet(app)
+    return SimpleNamespace(folder=folder, host_id=host.id, credential=credential)
 
 
 class Gunicorn:
@@ -68,6 +69,8 @@ def gunicorn(instance, twilio_server, tmp_path):
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("KIOSK_", "TWILIO_"))},
         "KIOSK_DATABASE": str(instance.folder / "kiosk.db"), "KIOSK_SECRET_KEY": "gunicorn-test",
+        # requests sends no Secure cookie over http; the flags themselves are tested in test_hardening.py.
+        "KIOSK_COOKIE_SECURE": "0",
         "KIOSK_LOG_LEVEL": "DEBUG", "KIOSK_RECEPTION_PHONE": RECEPTION,
         "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "TWILIO_FROM": SENDER,
         "KIOSK_TWILIO_API_URL": twilio_server.url, "KIOSK_SMS_TIMEOUT_SECONDS": "2",
@@ -97,12 +100,19 @@ def post_form(session, url, **fields):
                         timeout=5, allow_redirects=False)
 
 
-def check_in(url, host_id, *, name=CANARY_NAME, phone=CANARY_PHONE_TYPED):
+def tablet_session(instance):
+    """An HTTP session holding the paired tablet's credential."""
+    session = requests.Session()
+    session.cookies.set("kiosk_device", instance.credential)
+    return session
+
+
+def check_in(url, instance, *, name=CANARY_NAME, phone=CANARY_PHONE_TYPED):
     """Fill and send the kiosk form like a browser; returns the settled status JSON, the status page URL and
     how long the POST took."""
-    session = requests.Session()
+    session = tablet_session(instance)
     started = time.monotonic()
-    response = post_form(session, url, name=name, phone=phone, host_id=host_id)
+    response = post_form(session, url, name=name, phone=phone, host_id=instance.host_id)
     elapsed = time.monotonic() - started
     assert response.status_code == 302, response.text[:300]
     status_url = url + response.headers["Location"] + "/status"
@@ -115,7 +125,7 @@ def scan(paths):
 
 
 def test_check_in_under_gunicorn_texts_host_and_visitor_through_the_twilio_api(gunicorn, instance, twilio_server):
-    status, location, elapsed = check_in(gunicorn.url, instance.host_id)
+    status, location, elapsed = check_in(gunicorn.url, instance)
     assert status == {"host": "sent", "visitor": "sent", "reception": None, "ask_desk": False, "final": True}
     host_sms, visitor_sms = twilio_server.accepted(HOST_PHONE), twilio_server.accepted(CANARY_PHONE)
     assert [r.form["Body"] for r in host_sms] == [f"{CANARY_NAME} has arrived at reception and is waiting for you."]
@@ -128,7 +138,7 @@ def test_check_in_under_gunicorn_texts_host_and_visitor_through_the_twilio_api(g
 
 def test_unreachable_host_under_gunicorn_reaches_reception(gunicorn, instance, twilio_server):
     twilio_server.fail(21211, to=HOST_PHONE)
-    status, _, _ = check_in(gunicorn.url, instance.host_id)
+    status, _, _ = check_in(gunicorn.url, instance)
     assert (status["host"], status["reception"], status["ask_desk"]) == ("failed", "sent", True)
     assert len(twilio_server.posts(HOST_PHONE)) == 1
     assert len(twilio_server.accepted(RECEPTION)) == 1
@@ -136,7 +146,7 @@ def test_unreachable_host_under_gunicorn_reaches_reception(gunicorn, instance, t
 
 def test_r18_check_in_answers_at_once_while_twilio_hangs(gunicorn, instance, twilio_server):
     twilio_server.hang(10, times=4)
-    status, _, elapsed = check_in(gunicorn.url, instance.host_id)
+    status, _, elapsed = check_in(gunicorn.url, instance)
     assert elapsed < 2
     assert (status["host"], status["visitor"]) == ("sent", "sent")
     assert len(twilio_server.accepted(HOST_PHONE)) == 1 and len(twilio_server.accepted(CANARY_PHONE)) == 1
@@ -146,10 +156,10 @@ def test_r33_r31_nothing_the_deployment_wrote_holds_a_canary(gunicorn, instance,
     # An open reader keeps SQLite from folding the WAL into the database when the workers' connections close.
     reader = sqlite3.connect(instance.folder / "kiosk.db")
     reader.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    check_in(gunicorn.url, instance.host_id)
+    check_in(gunicorn.url, instance)
     twilio_server.fail(30003, to=HOST_PHONE, times=3)  # retries, a failure and the reception fallback log too
-    check_in(gunicorn.url, instance.host_id)
-    refused = post_form(requests.Session(), gunicorn.url, name=CANARY_NAME, phone="22 12 34 56", host_id="")
+    check_in(gunicorn.url, instance)
+    refused = post_form(tablet_session(instance), gunicorn.url, name=CANARY_NAME, phone="22 12 34 56", host_id="")
     assert refused.status_code == 422
     written = [path for path in instance.folder.rglob("*") if path.is_file()]
     assert {"kiosk.db", "kiosk.db-wal"} <= {path.name for path in written}

@@ -75,11 +75,11 @@ def test_status_page_shows_the_host_by_name_and_no_visitor_data(client, host, ap
     assert client.get(location).headers["Cache-Control"] == "no-store"
 
 
-def test_r25_check_in_rotates_the_session_cookie(client, host):
+def test_r25_check_in_rotates_the_session_cookie(app, client, host):
     page = get_page(client, "/kiosk/checkin")
-    before = client.get_cookie("session").value
+    before = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
     client.post("/kiosk/checkin", data=checkin_data(page, host_id=host.id))
-    assert client.get_cookie("session").value != before
+    assert client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value != before
 
 
 @pytest.mark.parametrize("field, data, message", [

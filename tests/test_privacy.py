@@ -6,7 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import CANARY_NAME, CANARY_PHONE, CANARY_PHONE_TYPED, checkin_data, create_host, get_page
+from tests.helpers import (
+    CANARY_NAME,
+    CANARY_PHONE,
+    CANARY_PHONE_TYPED,
+    checkin_data,
+    create_host,
+    get_page,
+    tablet_client,
+)
 
 CANARIES = [b"Kanarifugl", CANARY_PHONE.encode(), CANARY_PHONE[3:].encode(), b"999 99 999", b"9999 9999"]
 
@@ -35,7 +43,7 @@ def visited(make_app, tmp_path, log_records):
     with app.app_context():
         from kiosk.db import get_db
         host = create_host(get_db())
-    client = app.test_client()
+    client = tablet_client(app)
     page = get_page(client, "/kiosk/checkin")
     client.post("/kiosk/checkin", data=checkin_data(page, name=CANARY_NAME, phone=CANARY_PHONE_TYPED, host_id=host.id))
     app.extensions["sms"].fail(code=30003, times=5)

@@ -12,7 +12,15 @@ from kiosk import notify
 from kiosk.db import get_db
 from kiosk.sms import SmsSendError
 from kiosk.sms.twilio import TwilioSmsClient
-from tests.helpers import CANARY_NAME, CANARY_PHONE, CANARY_PHONE_TYPED, checkin_data, create_host, get_page
+from tests.helpers import (
+    CANARY_NAME,
+    CANARY_PHONE,
+    CANARY_PHONE_TYPED,
+    checkin_data,
+    create_host,
+    get_page,
+    tablet_client,
+)
 from tests.twilio_fixtures import ACCOUNT_SID, MESSAGING_SERVICE_SID, SENDER
 
 HOST_PHONE = "+4741234567"
@@ -45,7 +53,7 @@ def send_with_retries(app, to=CANARY_PHONE):
 
 def check_in(app, *, host_id):
     """Check a visitor (the canary) in over HTTP; returns the response and how long the POST took."""
-    client = app.test_client()
+    client = tablet_client(app)
     page = get_page(client, "/kiosk/checkin")
     start = time.monotonic()
     data = checkin_data(page, name=CANARY_NAME, phone=CANARY_PHONE_TYPED, host_id=host_id)
@@ -60,7 +68,7 @@ def new_host(app):
 
 def visit_status(app, response):
     app.extensions["dispatcher"].drain(timeout=10)
-    return app.test_client().get(response.location + "/status").get_json()
+    return tablet_client(app).get(response.location + "/status").get_json()
 
 
 def formatted(record):

@@ -1,21 +1,55 @@
-"""The reception tablet: welcome, check-in form, live SMS status, host type-ahead."""
+"""The reception tablet: pairing, welcome, check-in form, live SMS status, host type-ahead.
+
+Everything but pairing answers only a paired tablet (SECURITY.md R7).
+"""
 
 import secrets
 
-from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, session, url_for
 
-from kiosk import checkin
+from kiosk import checkin, devices
 from kiosk.db import get_db
 from kiosk.directory import search_hosts
-from kiosk.forms import RECEPTION, CheckinForm
+from kiosk.forms import RECEPTION, CheckinForm, PairForm
 
 bp = Blueprint("kiosk", __name__)
+
+OPEN_ENDPOINTS = {"kiosk.pair"}
+JSON_ENDPOINTS = {"kiosk.hosts", "kiosk.visit_status"}
+TEN_YEARS = 10 * 365 * 24 * 3600
+
+
+@bp.before_request
+def require_paired_device():
+    if request.endpoint in OPEN_ENDPOINTS:
+        return None
+    token = request.cookies.get(current_app.config["DEVICE_COOKIE_NAME"])
+    g.device = devices.device_for_token(get_db(), token)
+    if g.device is not None:
+        return None
+    if request.endpoint in JSON_ENDPOINTS:
+        return jsonify(error="This device is not registered."), 401
+    return render_template("kiosk/unpaired.html"), 403
 
 
 @bp.after_request
 def no_store(response):
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.route("/pair", methods=["GET", "POST"])
+def pair():
+    form = PairForm(code=request.args.get("code", ""))
+    name = devices.pairing_code_name(get_db(), form.code.data)
+    if form.validate_on_submit():
+        device, token = devices.pair(get_db(), form.code.data)
+        response = current_app.make_response(render_template("kiosk/paired.html", device=device))
+        response.set_cookie(current_app.config["DEVICE_COOKIE_NAME"], token, max_age=TEN_YEARS, httponly=True,
+                            secure=current_app.config["COOKIE_SECURE"], samesite="Lax")
+        return response
+    status = 422 if form.is_submitted() else 200
+    return render_template("kiosk/pair.html", form=form, name=name), status
 
 
 @bp.get("/")
@@ -27,7 +61,7 @@ def welcome():
 def checkin_form():
     form = CheckinForm()
     if form.validate_on_submit():
-        visit_id = checkin.register(get_db(), form.to_checkin())
+        visit_id = checkin.register(get_db(), form.to_checkin(), kiosk_id=g.device.id)
         # A new session cookie on every check-in keeps Chromium from restoring the filled form from its
         # back/forward cache (SECURITY.md R25); a fresh CSRF token comes with the next form.
         session.pop("csrf_token", None)
@@ -39,13 +73,13 @@ def checkin_form():
 
 @bp.get("/visits/<visit_id>")
 def visit(visit_id):
-    status = checkin.get_visit_status(get_db(), visit_id) or abort(404)
+    status = checkin.get_visit_status(get_db(), visit_id, kiosk_id=g.device.id) or abort(404)
     return render_template("kiosk/status.html", visit_id=visit_id, status=status)
 
 
 @bp.get("/visits/<visit_id>/status")
 def visit_status(visit_id):
-    status = checkin.get_visit_status(get_db(), visit_id) or abort(404)
+    status = checkin.get_visit_status(get_db(), visit_id, kiosk_id=g.device.id) or abort(404)
     return jsonify(status.as_json())
 
 
