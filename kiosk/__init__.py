@@ -6,7 +6,7 @@ import sqlite3
 from flask import Flask, jsonify, redirect, url_for
 from flask_wtf.csrf import CSRFProtect
 
-from kiosk import cli, config, db, errors, i18n, notify, settings, sms
+from kiosk import cli, config, db, errors, headers, i18n, notify, settings, sms
 from kiosk.views import admin as admin_views
 from kiosk.views import kiosk as kiosk_views
 from kiosk.views import webhooks as webhook_views
@@ -30,6 +30,7 @@ def create_app(test_config=None):
     csrf.exempt(webhook_views.bp)
     app.register_blueprint(webhook_views.bp, url_prefix="/webhooks")
     errors.register_error_handlers(app)
+    headers.init_app(app)
     cli.register(app)
 
     @app.get("/")

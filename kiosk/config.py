@@ -174,6 +174,8 @@ def _region_problems(cfg):
 
 
 def _value_problems(cfg):
+    if cfg.get("DEBUG") and not (cfg["DEMO"] or cfg.get("TESTING")):
+        yield "Flask debug mode is on: it shows code and lets visitors run it. Unset FLASK_DEBUG (R32)."
     if cfg["SEARCH_MIN_CHARS"] < 1 or cfg["SEARCH_LIMIT"] < 1:
         yield "KIOSK_SEARCH_MIN_CHARS and KIOSK_SEARCH_LIMIT must be at least 1."
     if cfg["LOG_LEVEL"] not in ("DEBUG", "INFO", "WARNING", "ERROR"):
