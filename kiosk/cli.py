@@ -2,13 +2,14 @@
 
 import io
 import os
+import sys
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from kiosk import checkin, demo, devices, directory
+from kiosk import accounts, checkin, demo, devices, directory
 from kiosk.db import get_db
 from kiosk.phone import InvalidPhoneError, PhoneNumber, mask
 from kiosk.settings import setting
@@ -121,6 +122,22 @@ def list_hosts_command():
     widths = [max(map(len, column)) for column in zip(*rows, strict=True)]
     lines = ("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows)
     click.echo("\n".join(line.rstrip() for line in lines))
+
+
+@admin_cli.command("create")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+def create_admin_command(username, password_stdin):
+    """Create an admin account USERNAME; the password (at least 12 characters) is asked for twice."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt="Repeat the password")
+    try:
+        admin = accounts.create_admin(get_db(), username, password)
+    except accounts.AccountError as e:
+        raise click.ClickException(str(e)) from e
+    click.echo(f"Created the admin account {admin.username}.")
 
 
 @kiosk_cli.command("pair")

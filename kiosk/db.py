@@ -206,3 +206,12 @@ def m003_admin_devices_guard(db):
     )
     db["messages"].add_column("redacted_at", str)
     db["hosts"].add_column("active", int, not_null_default=1)
+
+
+@migrations()
+def m004_import_previews(db):
+    """Hosts parsed from an uploaded file, waiting up to 15 minutes for the admin's confirmation (never the file)."""
+    db["import_previews"].create(
+        {"id": str, "admin_id": int, "hosts": str, "created_at": str, "expires_at": str},
+        pk="id", not_null={"admin_id", "hosts", "created_at", "expires_at"},
+    )

@@ -1,11 +1,15 @@
 """The host directory: lookup by id, type-ahead search on folded names, import from and export to spreadsheets."""
 
+import json
 import re
+import secrets
 import unicodedata
 from contextlib import suppress
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import partial
 
+from kiosk import db as store
 from kiosk.db import timestamp, write_transaction
 from kiosk.phone import InvalidPhoneError, PhoneNumber
 from kiosk.spreadsheet import FORMULA_TRIGGERS, SpreadsheetError, write_csv
@@ -81,6 +85,27 @@ def save_hosts(db, hosts):
 
     A host is matched on phone first, then on e-mail, so importing the same list twice changes nothing.
     """
+    inserts, updates = _plan_save(db, hosts)
+    with write_transaction(db):
+        db["hosts"].insert_all(inserts, batch_size=1000)
+        db.conn.executemany(
+            "UPDATE hosts SET name = :name, phone = :phone, department = :department, email = :email, "
+            "language = :language, search = :search, updated_at = :updated_at WHERE id = :id",
+            updates,
+        )
+    return _save_result(hosts, inserts, updates)
+
+
+def plan_hosts(db, hosts):
+    """What save_hosts(db, hosts) would do now, as counts, without writing anything (an import preview)."""
+    return _save_result(hosts, *_plan_save(db, hosts))
+
+
+def _save_result(hosts, inserts, updates):
+    return SaveResult(added=len(inserts), updated=len(updates), unchanged=len(hosts) - len(inserts) - len(updates))
+
+
+def _plan_save(db, hosts):
     existing, by_phone, by_email = {}, {}, {}
     for host_id, *values in db.execute("SELECT id, name, phone, department, email, language FROM hosts"):
         existing[host_id] = tuple(values)
@@ -96,14 +121,7 @@ def save_hosts(db, hosts):
             inserts.append({**row, "search": search_key(row["name"]), "created_at": now, "updated_at": now})
         elif existing[host_id] != tuple(row.values()):
             updates.append({**row, "search": search_key(row["name"]), "updated_at": now, "id": host_id})
-    with write_transaction(db):
-        db["hosts"].insert_all(inserts, batch_size=1000)
-        db.conn.executemany(
-            "UPDATE hosts SET name = :name, phone = :phone, department = :department, email = :email, "
-            "language = :language, search = :search, updated_at = :updated_at WHERE id = :id",
-            updates,
-        )
-    return SaveResult(added=len(inserts), updated=len(updates), unchanged=len(hosts) - len(inserts) - len(updates))
+    return inserts, updates
 
 
 def list_hosts(db):
@@ -274,3 +292,119 @@ def _language(text):
 def _checks(region):
     phone = partial(_phone, region=region)
     return {"name": _name, "phone": phone, "department": _department, "email": _email, "language": _language}
+
+
+# The admin area: one host at a time, and import previews
+
+
+@dataclass(frozen=True)
+class HostEntry(Host):
+    active: bool = True
+
+
+class HostConflictError(ValueError):
+    """Another host already has this phone number or e-mail address; `field` is "phone" or "email"."""
+
+    def __init__(self, field):
+        super().__init__(field)
+        self.field = field
+
+
+# count(*) OVER () gives the number of matches before the LIMIT, in the same query.
+_ALL = "SELECT id, name, phone, department, email, language, active, count(*) OVER () FROM hosts"
+_FOUND = ("SELECT id, name, phone, department, email, language, active, count(*) OVER () FROM hosts "
+          "WHERE id IN (SELECT rowid FROM hosts_fts WHERE hosts_fts MATCH ?)")
+IMPORT_PREVIEW_MINUTES = 15
+
+
+def get_host_entry(db, host_id):
+    row = db.execute(
+        "SELECT id, name, phone, department, email, language, active FROM hosts WHERE id = ?", [host_id]
+    ).fetchone()
+    return HostEntry(*row) if row else None
+
+
+def find_hosts(db, query="", *, limit):
+    """Up to `limit` hosts, active or not, with a name word starting with each word of `query`; and the total."""
+    match = fts_query(query)
+    if match:
+        rows = db.execute(_FOUND + " ORDER BY search LIMIT ?", [match, limit]).fetchall()
+    elif query.strip():
+        rows = []  # only punctuation: nothing can match
+    else:
+        rows = db.execute(_ALL + " ORDER BY search LIMIT ?", [limit]).fetchall()
+    return [HostEntry(*row[:-1]) for row in rows], (rows[0][-1] if rows else 0)
+
+
+def check_host_field(name, text, *, region):
+    """One typed field of a host, by the same rules as an import (R28 too); raises ValueError saying why."""
+    return _checks(region)[name]((text or "").strip())
+
+
+def add_host(db, host):
+    """Add one host (a dict of HOST_FIELDS, phone in E.164); returns its id. Raises HostConflictError."""
+    moment = timestamp()
+    with write_transaction(db):
+        _refuse_conflicts(db, host, None)
+        row = {key: host.get(key) or None for key in HOST_FIELDS}
+        return db["hosts"].insert(
+            {**row, "search": search_key(row["name"]), "created_at": moment, "updated_at": moment}
+        ).last_pk
+
+
+def update_host(db, host_id, host):
+    """Change one host's fields; the search index follows through the hosts_au trigger."""
+    with write_transaction(db):
+        _refuse_conflicts(db, host, host_id)
+        row = {key: host.get(key) or None for key in HOST_FIELDS}
+        db.execute(
+            "UPDATE hosts SET name = :name, phone = :phone, department = :department, email = :email, "
+            "language = :language, search = :search, updated_at = :updated_at WHERE id = :id",
+            {**row, "search": search_key(row["name"]), "updated_at": timestamp(), "id": host_id},
+        )
+
+
+def _refuse_conflicts(db, host, host_id):
+    if db.execute("SELECT 1 FROM hosts WHERE phone = ? AND id IS NOT ?", [host["phone"], host_id]).fetchone():
+        raise HostConflictError("phone")
+    email = host.get("email")
+    if email and db.execute(
+        "SELECT 1 FROM hosts WHERE lower(email) = lower(?) AND id IS NOT ?", [email, host_id]
+    ).fetchone():
+        raise HostConflictError("email")
+
+
+def set_host_active(db, host_id, active):
+    """Deactivate or reactivate a host: an inactive host is never offered on the kiosk."""
+    db.execute("UPDATE hosts SET active = ?, updated_at = ? WHERE id = ?", [int(active), timestamp(), host_id])
+
+
+def delete_host(db, host_id):
+    db.execute("DELETE FROM hosts WHERE id = ?", [host_id])
+
+
+def save_import_preview(db, hosts, *, admin_id):
+    """Keep parsed hosts until the admin confirms, for IMPORT_PREVIEW_MINUTES; returns the preview's id.
+
+    The uploaded file itself is never kept; expired previews are deleted here and never used.
+    """
+    preview_id = secrets.token_urlsafe(16)
+    moment = store.now()
+    with write_transaction(db):
+        db.execute("DELETE FROM import_previews WHERE expires_at <= ?", [timestamp(moment)])
+        db["import_previews"].insert({
+            "id": preview_id, "admin_id": admin_id, "hosts": json.dumps(hosts), "created_at": timestamp(moment),
+            "expires_at": timestamp(moment + timedelta(minutes=IMPORT_PREVIEW_MINUTES)),
+        })
+    return preview_id
+
+
+def take_import_preview(db, preview_id, *, admin_id):
+    """The hosts of this admin's unexpired preview, which is deleted; None when there is no such preview."""
+    with write_transaction(db):
+        row = db.execute(
+            "SELECT hosts FROM import_previews WHERE id = ? AND admin_id = ? AND expires_at > ?",
+            [preview_id, admin_id, timestamp()],
+        ).fetchone()
+        db.execute("DELETE FROM import_previews WHERE id = ? OR expires_at <= ?", [preview_id, timestamp()])
+    return json.loads(row[0]) if row else None

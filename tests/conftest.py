@@ -16,6 +16,7 @@ TEST_CONFIG = {
     "SMS_RETRY_BASE_SECONDS": 0.01,
     "SMS_RETRY_MAX_SECONDS": 0.05,
     "SMS_RETRY_WINDOW_SECONDS": 2,
+    "FORM_MIN_SECONDS": 0,  # tests submit at once; tests/test_abuse.py checks the 3-second rule itself
 }
 
 

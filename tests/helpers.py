@@ -2,7 +2,7 @@
 
 from bs4 import BeautifulSoup
 
-from kiosk import devices
+from kiosk import accounts, devices
 from kiosk.db import get_db
 from kiosk.directory import get_host, save_hosts
 
@@ -37,7 +37,9 @@ def csrf_token(page):
 
 
 def checkin_data(page, *, name="Ragnhild Berg", phone="412 34 999", host_id="", confirm=True, **extra):
-    data = {"csrf_token": csrf_token(page), "name": name, "phone": phone, "host_id": str(host_id), **extra}
+    token = page.select_one("input[name=form_token]")  # the abuse guard's one-time token (R8)
+    data = {"csrf_token": csrf_token(page), "form_token": token["value"] if token else "", "name": name,
+            "phone": phone, "host_id": str(host_id), **extra}
     if confirm:
         data["confirm"] = "y"
     return data
@@ -60,3 +62,26 @@ def tablet_client(app):
         pair_tablet(app, client)
         app.extensions["test_tablet"] = client
     return app.extensions["test_tablet"]
+
+
+ADMIN_PASSWORD = "correct horse battery staple"
+
+
+def create_admin(db, *, username="ana", password=ADMIN_PASSWORD):
+    return accounts.create_admin(db, username, password)
+
+
+def sign_in(client, *, username="ana", password=ADMIN_PASSWORD):
+    """Post the admin sign-in form; returns the response."""
+    page = get_page(client, "/admin/login")
+    return client.post("/admin/login", data={"csrf_token": csrf_token(page), "username": username,
+                                             "password": password})
+
+
+def admin_client(app, *, username="ana"):
+    """A test client signed in as a new admin."""
+    with app.app_context():
+        create_admin(get_db(), username=username)
+    client = app.test_client()
+    assert sign_in(client, username=username).status_code == 302
+    return client

@@ -7,7 +7,7 @@ import pytest
 from kiosk.config import DEFAULTS, SMS_BACKENDS, TWILIO_ENV
 
 README = (Path(__file__).parent.parent / "README.md").read_text()
-COMMANDS = ["hosts import", "hosts export", "hosts list", "kiosk pair", "demo", "purge",
+COMMANDS = ["hosts import", "hosts export", "hosts list", "kiosk pair", "admin create", "demo", "purge",
             "send-test-sms"]
 
 

@@ -1,0 +1,179 @@
+"""Admin accounts: Argon2id password hashes (R29), per-account lockout (R30) and server-side sessions (R22).
+
+The browser's session cookie holds a random token; the database holds only its SHA-256, so a copy of the
+database signs nobody in, and signing out or expiring a session ends it for every copy of the cookie.
+"""
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+
+from kiosk import audit
+from kiosk.db import now, timestamp, write_transaction
+
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 1024
+LOCK_FIRST = timedelta(minutes=1)
+LOCK_LONGEST = timedelta(hours=1)
+_USERNAME = re.compile(r"[a-z0-9._@-]{1,64}")
+
+# OWASP's Argon2id minimum (m=19 MiB, t=2, p=1): a hash takes about 30 ms here, so a sign-in stays quick.
+hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
+
+
+class AccountError(ValueError):
+    """An account cannot be created as asked; str(error) says why in plain words."""
+
+
+@dataclass(frozen=True)
+class Admin:
+    id: int
+    username: str
+
+
+def normalise_username(username):
+    return (username or "").strip().casefold()
+
+
+def create_admin(db, username, password):
+    """A new admin account; raises AccountError for a bad or taken username or a short password."""
+    username = normalise_username(username)
+    _check_username(username)
+    _check_password(password)
+    with write_transaction(db):
+        if db.execute("SELECT 1 FROM admins WHERE username = ?", [username]).fetchone():
+            raise AccountError(f"An admin called {username} already exists.")
+        admin_id = db["admins"].insert(
+            {"username": username, "password_hash": hasher.hash(password), "created_at": timestamp()}
+        ).last_pk
+    return Admin(admin_id, username)
+
+
+def _check_username(username):
+    if not _USERNAME.fullmatch(username):
+        raise AccountError("A username is 1 to 64 letters a-z, digits, or the characters . _ @ -")
+
+
+def _check_password(password):
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise AccountError(f"The password may have at most {MAX_PASSWORD_LENGTH} characters.")
+
+
+# Signing in
+
+
+def authenticate(db, username, password):
+    """The admin these credentials belong to, or None: unknown user, wrong password and locked look alike.
+
+    Every attempt verifies one hash, real or dummy, so the time taken does not tell whether a username exists.
+    """
+    row = db.execute(
+        "SELECT id, username, password_hash, locked_until FROM admins WHERE username = ?",
+        [normalise_username(username)],
+    ).fetchone()
+    correct = _verify(row[2] if row else _dummy_hash(), password)
+    if row is None:
+        audit.record(db, "sign_in_failed")
+        return None
+    admin = Admin(row[0], row[1])
+    if row[3] and row[3] > timestamp():
+        audit.record(db, "sign_in_refused_locked", admin_id=admin.id)
+        return None
+    if not correct:
+        _count_failure(db, admin.id)
+        return None
+    _signed_in(db, admin.id, row[2], password)
+    return admin
+
+
+def _verify(password_hash, password):
+    try:
+        return hasher.verify(password_hash, (password or "")[:MAX_PASSWORD_LENGTH])
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+@cache
+def _dummy_hash():
+    return hasher.hash(secrets.token_urlsafe(16))
+
+
+def _count_failure(db, admin_id):
+    """One more failed sign-in; from LOGIN_MAX_FAILURES on, lock for 1 minute, doubling per failure, at most 1 h."""
+    limit = current_app.config["LOGIN_MAX_FAILURES"]
+    with write_transaction(db):
+        db.execute("UPDATE admins SET failed_logins = failed_logins + 1 WHERE id = ?", [admin_id])
+        failures = db.execute("SELECT failed_logins FROM admins WHERE id = ?", [admin_id]).fetchone()[0]
+        if failures >= limit:
+            delay = min(LOCK_FIRST * 2 ** min(failures - limit, 12), LOCK_LONGEST)
+            db.execute("UPDATE admins SET locked_until = ? WHERE id = ?", [timestamp(now() + delay), admin_id])
+    audit.record(db, "account_locked" if failures >= limit else "sign_in_failed", admin_id=admin_id)
+
+
+def _signed_in(db, admin_id, password_hash, password):
+    changes = {"failed_logins": 0, "locked_until": None, "last_login_at": timestamp()}
+    # Parameters raised since this password was set: store a hash with today's parameters (R29).
+    if hasher.check_needs_rehash(password_hash):
+        changes["password_hash"] = hasher.hash(password)
+    db["admins"].update(admin_id, changes)
+    audit.record(db, "sign_in", admin_id=admin_id)
+
+
+# Server-side sessions
+
+
+def _token_hash(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(db, admin_id):
+    """A new session for this admin; returns the token for the cookie (only its hash is stored)."""
+    token = secrets.token_urlsafe(32)
+    moment = timestamp()
+    with write_transaction(db):
+        # Sessions past their absolute lifetime are never valid again: a sign-in is a good time to drop them.
+        db.execute("DELETE FROM admin_sessions WHERE created_at < ?", [_oldest_allowed_start()])
+        db["admin_sessions"].insert(
+            {"token_hash": _token_hash(token), "admin_id": admin_id, "created_at": moment, "last_seen_at": moment}
+        )
+    return token
+
+
+def session_admin(db, token):
+    """The admin of a live session, noting the activity; None (and the session ended) when idle or too old."""
+    if not token:
+        return None
+    row = db.execute(
+        "SELECT s.admin_id, a.username, s.created_at, s.last_seen_at FROM admin_sessions s "
+        "JOIN admins a ON a.id = s.admin_id WHERE s.token_hash = ?",
+        [_token_hash(token)],
+    ).fetchone()
+    if row is None:
+        return None
+    if row[2] < _oldest_allowed_start() or row[3] < _last_activity_allowed():
+        end_session(db, token)
+        return None
+    db.execute("UPDATE admin_sessions SET last_seen_at = ? WHERE token_hash = ?", [timestamp(), _token_hash(token)])
+    return Admin(row[0], row[1])
+
+
+def end_session(db, token):
+    if token:
+        db.execute("DELETE FROM admin_sessions WHERE token_hash = ?", [_token_hash(token)])
+
+
+def _oldest_allowed_start():
+    return timestamp(now() - timedelta(hours=current_app.config["ADMIN_SESSION_HOURS"]))
+
+
+def _last_activity_allowed():
+    return timestamp(now() - timedelta(minutes=current_app.config["ADMIN_IDLE_MINUTES"]))

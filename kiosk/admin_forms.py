@@ -1,0 +1,112 @@
+"""Admin forms: what was typed is checked here and explained next to its field; the views only act on it."""
+
+from flask import current_app
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import HiddenField, IntegerField, PasswordField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from kiosk import directory
+from kiosk.phone import InvalidPhoneError, PhoneNumber
+
+LANGUAGE_NAMES = {"nb": "Norwegian (bokmål)", "nn": "Norwegian (nynorsk)", "en": "English", "sv": "Swedish",
+                  "da": "Danish", "fi": "Finnish", "de": "German", "pl": "Polish", "uk": "Ukrainian", "ar": "Arabic"}
+SIGN_IN_FAILED = (
+    "The username or password is not right, or the account is locked for a while after too many attempts."
+)
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _sentence(text):
+    """A message from the import rules ("the name is missing") as a sentence for the form."""
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def parse_mobile(raw):
+    """E.164 of a mobile number typed by an admin; raises ValidationError with the reason."""
+    try:
+        return PhoneNumber.parse(raw, region=current_app.config["DEFAULT_REGION"]).e164
+    except InvalidPhoneError as e:
+        raise ValidationError(e.message) from e
+
+
+class AdminForm(FlaskForm):
+    class Meta:
+        def get_translations(self, form):
+            # The admin area is in English; WTForms' own messages would otherwise follow the kiosk's locale.
+            return None
+
+
+class LoginForm(AdminForm):
+    username = StringField("Username", filters=[_strip], validators=[DataRequired("Enter your username.")])
+    password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
+
+
+class HostForm(AdminForm):
+    name = StringField("Name", filters=[_strip], validators=[DataRequired("Enter the host’s name.")])
+    phone = StringField("Mobile number", filters=[_strip], validators=[DataRequired("Enter a mobile number.")])
+    department = StringField("Department (optional)", filters=[_strip])
+    email = StringField("E-mail (optional)", filters=[_strip])
+    language = SelectField("Language of their SMS", choices=[SelectChoice("", "Kiosk default"), *[
+        SelectChoice(code, LANGUAGE_NAMES.get(code, code)) for code in directory.LANGUAGES]])
+
+    def _directory_rule(self, field):
+        try:
+            field.data = directory.check_host_field(field.name, field.data, region=current_app.config["DEFAULT_REGION"])
+        except ValueError as e:
+            raise ValidationError(_sentence(str(e))) from e
+
+    validate_name = validate_department = validate_email = validate_language = _directory_rule
+
+    def validate_phone(self, field):
+        field.data = parse_mobile(field.data)
+
+    def host(self):
+        return {name: self[name].data or None for name in directory.HOST_FIELDS}
+
+
+class ImportForm(AdminForm):
+    file = FileField("Spreadsheet (CSV or Excel .xlsx)", validators=[FileRequired("Choose a file to import.")])
+
+
+class ImportConfirmForm(AdminForm):
+    preview_id = HiddenField(validators=[DataRequired()])
+
+
+class TabletNameForm(AdminForm):
+    """The name of a tablet to pair, or a tablet's new name."""
+
+    name = StringField("Name of the tablet", filters=[_strip],
+                       validators=[DataRequired("Give the tablet a name, such as Reception left."), Length(max=60)])
+
+
+def _count(label):
+    positive = NumberRange(min=1, max=1_000_000, message="Enter a whole number, 1 or more.")
+    return IntegerField(label, validators=[InputRequired("Enter a whole number."), positive])
+
+
+class SettingsForm(AdminForm):
+    """Field names are the setting keys of kiosk.settings.EDITABLE."""
+
+    COMPANY_NAME = StringField("Company name", filters=[_strip],
+                               validators=[DataRequired("Enter the company name."), Length(max=100)])
+    WELCOME_TEXT = TextAreaField("Welcome text (optional)", filters=[_strip], validators=[Optional(), Length(max=300)])
+    RECEPTION_PHONE = StringField("Reception mobile number (optional)", filters=[_strip])
+    SMS_PER_NUMBER_PER_HOUR = _count("SMS to one visitor number per hour")
+    SMS_PER_NUMBER_PER_DAY = _count("SMS to one visitor number per day")
+    SMS_PREFIX_NUMBERS_PER_HOUR = _count("Different numbers with the same prefix per hour before it is blocked")
+    SMS_BUDGET_PER_HOUR = _count("Visitor SMS per hour from all tablets")
+    SMS_BUDGET_PER_DAY = _count("Visitor SMS per day from all tablets")
+    CHECKINS_PER_DEVICE_PER_HOUR = _count("Check-ins per tablet per hour")
+
+    # WTForms finds an inline validator by its field's name, here a setting key.
+    def validate_RECEPTION_PHONE(self, field):
+        if field.data:
+            field.data = parse_mobile(field.data)
+
+    def values(self):
+        """The settings as they should be stored: empty text is no value."""
+        return {field.name: field.data or None for field in self if field.name != "csrf_token"}

@@ -1,0 +1,69 @@
+"""What admins did, and alerts for them: the audit log holds actions and ids, never a name or a number.
+
+A target is built from keyword ids, record(db, "host_edited", admin_id=1, host=12) -> "host:12", and only
+integers or upper-case keys are accepted, so a host's name cannot slip in by mistake (DESIGN.md data map).
+"""
+
+import logging
+import re
+from dataclasses import dataclass
+
+from kiosk.db import timestamp
+
+logger = logging.getLogger("kiosk.audit")
+
+LATEST = 200
+_KEYS = re.compile(r"[A-Z0-9_,]*")
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    at: str
+    username: str | None
+    action: str
+    target: str | None
+
+
+@dataclass(frozen=True)
+class Alert:
+    id: int
+    at: str
+    kind: str
+    message: str
+
+
+def record(db, action, *, admin_id=None, **ids):
+    """Store one admin action; `ids` are integers or upper-case setting keys, such as host=12 or keys="A,B"."""
+    target = " ".join(f"{name}:{_checked(value)}" for name, value in ids.items()) or None
+    db["audit_events"].insert({"at": timestamp(), "admin_id": admin_id, "action": action, "target": target})
+    logger.info("Admin action %s by admin %s on %s", action, admin_id, target)
+
+
+def _checked(value):
+    if isinstance(value, int) or (isinstance(value, str) and _KEYS.fullmatch(value)):
+        return value
+    raise ValueError("an audit target holds ids and setting keys only")
+
+
+def latest(db, limit=LATEST):
+    rows = db.execute(
+        "SELECT e.at, a.username, e.action, e.target FROM audit_events e LEFT JOIN admins a ON a.id = e.admin_id "
+        "ORDER BY e.id DESC LIMIT ?",
+        [limit],
+    ).fetchall()
+    return [AuditEvent(*row) for row in rows]
+
+
+# Alerts: raised by the abuse guard and the webhooks, resolved by an admin.
+
+
+def open_alerts(db):
+    rows = db.execute("SELECT id, at, kind, message FROM alerts WHERE resolved_at IS NULL ORDER BY id DESC")
+    return [Alert(*row) for row in rows.fetchall()]
+
+
+def resolve_alert(db, alert_id):
+    """Mark an alert resolved; False when there is no such open alert."""
+    cursor = db.execute("UPDATE alerts SET resolved_at = ? WHERE id = ? AND resolved_at IS NULL",
+                        [timestamp(), alert_id])
+    return cursor.rowcount == 1

@@ -1,0 +1,316 @@
+"""Admin pages: access control (R20, R22, R24), kiosk tablets, statistics, audit log, settings and alerts."""
+
+import re
+
+import pytest
+
+from kiosk import audit, devices
+from kiosk.db import get_db, timestamp
+from tests.helpers import (
+    CANARY_NAME,
+    CANARY_PHONE,
+    admin_client,
+    create_host,
+    csrf_token,
+    get_page,
+    pair_tablet,
+    parse_page,
+    tablet_client,
+)
+
+GET_PAGES = ["/admin/", "/admin/hosts", "/admin/hosts/new", "/admin/hosts/1", "/admin/hosts/1/delete",
+             "/admin/hosts/import", "/admin/hosts/export", "/admin/kiosks", "/admin/statistics", "/admin/audit",
+             "/admin/settings"]
+POST_URLS = ["/admin/login", "/admin/logout", "/admin/hosts/new", "/admin/hosts/1", "/admin/hosts/1/deactivate",
+             "/admin/hosts/1/reactivate", "/admin/hosts/1/delete", "/admin/hosts/import", "/admin/hosts/import/confirm",
+             "/admin/kiosks/pair", "/admin/kiosks/1/rename", "/admin/kiosks/1/revoke", "/admin/alerts/1/resolve",
+             "/admin/settings"]
+
+
+@pytest.fixture
+def db(app):
+    """The app's database without an app context held open, so each request has its own `g`, as in production."""
+    with app.app_context():
+        return get_db()
+
+
+@pytest.fixture
+def admin(app):
+    """A test client signed in as an admin."""
+    return admin_client(app)
+
+
+def post_form(client, url, page_url=None, **data):
+    """POST to `url` with the CSRF token of the page at `page_url` (default: the same URL)."""
+    page = get_page(client, page_url or url)
+    return client.post(url, data={"csrf_token": csrf_token(page), **data})
+
+
+# Access control
+
+
+def admin_rules(app, method):
+    rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("admin.") and method in rule.methods]
+    return sorted(re.sub(r"<int:\w+>", "1", rule.rule) for rule in rules)
+
+
+def test_every_admin_route_is_in_the_access_control_tests(app):
+    assert admin_rules(app, "GET") == sorted([*GET_PAGES, "/admin/login"])
+    assert admin_rules(app, "POST") == sorted(POST_URLS)
+
+
+@pytest.mark.parametrize("url", GET_PAGES)
+def test_every_admin_page_sends_a_visitor_who_is_not_signed_in_to_the_sign_in_page(app, db, url):
+    create_host(db, name=CANARY_NAME, phone=CANARY_PHONE)
+    response = app.test_client().get(url)
+    assert response.status_code == 302 and response.headers["Location"] == "/admin/login"
+    assert "Kanarifugl" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("url", [url for url in POST_URLS if url != "/admin/login"])
+def test_every_admin_action_sends_a_visitor_who_is_not_signed_in_to_the_sign_in_page(app, db, url):
+    create_host(db)
+    client = app.test_client()
+    response = post_form(client, url, page_url="/admin/login", name="Changed")
+    assert response.status_code == 302 and response.headers["Location"] == "/admin/login"
+    assert db["hosts"].get(1)["name"] == "Kari Ødegård" and db["hosts"].get(1)["active"] == 1
+
+
+@pytest.mark.parametrize("url", POST_URLS)
+def test_r20_every_admin_post_without_a_csrf_token_is_refused(admin, db, url):
+    create_host(db)
+    response = admin.post(url, data={"name": "Changed", "username": "ana", "password": "x" * 12})
+    assert response.status_code == 400
+    assert db["hosts"].get(1)["name"] == "Kari Ødegård" and db["hosts"].get(1)["active"] == 1
+
+
+@pytest.mark.parametrize("url", [*GET_PAGES, "/admin/login"])
+def test_r24_admin_pages_are_not_stored(admin, db, url):
+    create_host(db)
+    assert admin.get(url).headers["Cache-Control"] == "no-store"
+
+
+def test_r24_the_sign_in_page_and_its_redirects_are_not_stored(app):
+    client = app.test_client()
+    assert client.get("/admin/login").headers["Cache-Control"] == "no-store"
+    assert client.get("/admin/hosts").headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("url", [url for url in GET_PAGES if url not in ("/admin/", "/admin/hosts/export")])
+def test_every_admin_page_has_a_title_a_heading_and_csrf_tokens(admin, db, url):
+    create_host(db)
+    page = get_page(admin, url)
+    assert page.select_one("h1").text.strip()
+    assert page.select_one("html")["lang"] == "en"
+
+
+@pytest.mark.parametrize("url", ["/admin/hosts/new", "/admin/hosts/import", "/admin/settings", "/admin/kiosks",
+                                 "/admin/login"])
+def test_every_admin_input_has_a_label(app, url):
+    client = app.test_client() if url == "/admin/login" else admin_client(app)
+    page = get_page(client, url)
+    for field in page.select("input:not([type=hidden]), select, textarea"):
+        assert page.select_one(f"label[for='{field['id']}']"), field
+
+
+# Kiosk tablets
+
+
+def test_pairing_a_new_tablet_shows_a_one_time_code_and_a_link_that_pairs_it(app, admin, db):
+    response = post_form(admin, "/admin/kiosks/pair", page_url="/admin/kiosks", name="Front desk")
+    page = parse_page(response)
+    link = page.select_one("#pairing-link")["href"]
+    code = page.select_one("#pairing-code").text.strip()
+    assert link == f"http://localhost/kiosk/pair?code={code}"
+    tablet = app.test_client()
+    pair_page = get_page(tablet, link)
+    assert "Front desk" in pair_page.text
+    tablet.post("/kiosk/pair", data={"csrf_token": csrf_token(pair_page), "code": code})
+    assert tablet.get("/kiosk/").status_code == 200
+    assert [d.name for d in devices.list_devices(db)] == ["Front desk"]
+
+
+def test_the_pairing_link_uses_the_public_url_when_set(make_app):
+    app = make_app(PUBLIC_URL="https://kiosk.example.no/")
+    response = post_form(admin_client(app), "/admin/kiosks/pair", page_url="/admin/kiosks", name="Front desk")
+    assert parse_page(response).select_one("#pairing-link")["href"].startswith(
+        "https://kiosk.example.no/kiosk/pair?code=")
+
+
+def test_pairing_needs_a_name(admin):
+    response = post_form(admin, "/admin/kiosks/pair", page_url="/admin/kiosks", name=" ")
+    assert response.status_code == 422
+    assert parse_page(response).select_one("#name-error").text == "Give the tablet a name, such as Reception left."
+
+
+def test_the_kiosks_page_lists_tablets_and_renames_one(app, admin, db):
+    device, _ = pair_tablet(app, name="Reception left")
+    page = get_page(admin, "/admin/kiosks")
+    assert page.select_one("tbody th").text == "Reception left"
+    response = post_form(admin, f"/admin/kiosks/{device.id}/rename", page_url="/admin/kiosks", name="Lobby")
+    assert response.headers["Location"] == "/admin/kiosks"
+    assert devices.get_device(db, device.id).name == "Lobby"
+
+
+def test_a_revoked_tablet_gets_the_not_registered_page(app, admin, db):
+    device, token = pair_tablet(app)
+    tablet = app.test_client()
+    tablet.set_cookie(app.config["DEVICE_COOKIE_NAME"], token)
+    assert tablet.get("/kiosk/").status_code == 200
+    post_form(admin, f"/admin/kiosks/{device.id}/revoke", page_url="/admin/kiosks")
+    assert tablet.get("/kiosk/").status_code == 403
+    assert "Revoked" in get_page(admin, "/admin/kiosks").select_one("tbody tr").text
+
+
+def test_kiosk_actions_are_audited_with_the_device_id_only(app, admin, db):
+    device, _ = pair_tablet(app, name="Kari Kanarifugl's tablet")
+    post_form(admin, "/admin/kiosks/pair", page_url="/admin/kiosks", name="Another tablet")
+    post_form(admin, f"/admin/kiosks/{device.id}/rename", page_url="/admin/kiosks", name="Lobby")
+    post_form(admin, f"/admin/kiosks/{device.id}/revoke", page_url="/admin/kiosks")
+    events = [(row["action"], row["target"]) for row in db["audit_events"].rows_where("action != 'sign_in'")]
+    assert events == [("pairing_code_created", None), ("device_renamed", f"device:{device.id}"),
+                      ("device_revoked", f"device:{device.id}")]
+
+
+# Statistics
+
+
+def add_visit(db, created_at, *, host_id=1, statuses=(), expires_at="2999-01-01T00:00:00+00:00"):
+    visit_id = f"v{db['visits'].count}"
+    db["visits"].insert({"id": visit_id, "host_id": host_id, "created_at": created_at, "expires_at": expires_at})
+    for recipient, status in statuses:
+        db["messages"].insert({"visit_id": visit_id, "recipient": recipient, "status": status})
+
+
+def cells(page, table_id, label):
+    row = next(tr for tr in page.select(f"#{table_id} tbody tr") if tr.th and tr.th.text.strip() == label)
+    return [td.text.strip() for td in row.select("td")]
+
+
+def test_statistics_count_check_ins_per_day_and_hour_and_sms_by_status(admin, db):
+    create_host(db, name=CANARY_NAME, phone=CANARY_PHONE)
+    today = timestamp()[:10]
+    add_visit(db, f"{today}T08:15:00+00:00", statuses=[("host", "delivered"), ("visitor", "failed")])
+    add_visit(db, f"{today}T08:45:00+00:00", statuses=[("host", "delivered")])
+    add_visit(db, f"{today}T13:00:00+00:00", statuses=[("host", "undelivered"), ("visitor", "sent")])
+    add_visit(db, f"{today}T13:00:00+00:00", expires_at="2000-01-01T00:00:00+00:00")  # expired: never counted
+    page = get_page(admin, "/admin/statistics")
+    assert cells(page, "checkins-per-day", today)[0] == "3"
+    assert cells(page, "checkins-per-hour", "08:00")[0] == "2"
+    assert cells(page, "checkins-per-hour", "13:00")[0] == "1"
+    assert cells(page, "sms-per-day", today) == ["1", "2", "1", "1"]  # sent, delivered, failed, undelivered
+
+
+def test_statistics_count_refused_check_ins_by_reason(admin, db):
+    today = timestamp()[:10]
+    db["refusals"].insert_all([{"hour": f"{today}T09", "reason": "too_fast", "count": 4},
+                               {"hour": f"{today}T10", "reason": "too_fast", "count": 1},
+                               {"hour": f"{today}T10", "reason": "honeypot", "count": 2},
+                               {"hour": "2000-01-01T10", "reason": "old", "count": 9}])
+    page = get_page(admin, "/admin/statistics")
+    assert cells(page, "refusals", "too_fast")[0] == "5"
+    assert cells(page, "refusals", "honeypot")[0] == "2"
+    assert "old" not in [th.text for th in page.select("#refusals tbody th")]
+
+
+def test_statistics_show_no_names_and_no_numbers(app, admin, db, sms):
+    host = create_host(db, name=CANARY_NAME, phone=CANARY_PHONE)
+    add_visit(db, timestamp(), host_id=host.id, statuses=[("host", "delivered")])
+    text = admin.get("/admin/statistics").get_data(as_text=True)
+    assert "Kanarifugl" not in text and "99999999" not in text and "999 99" not in text
+
+
+# Audit log
+
+
+def test_the_audit_log_shows_the_latest_200_actions_newest_first(admin, db):
+    db["audit_events"].insert_all([{"at": timestamp(), "admin_id": 1, "action": f"action_{i}"} for i in range(250)])
+    rows = get_page(admin, "/admin/audit").select("#audit-events tbody tr")
+    assert len(rows) == 200
+    assert rows[0].select("td")[1].text == "ana" and rows[0].select("td")[2].text == "action 249"
+
+
+@pytest.mark.parametrize("target", [{"host": "Kari Nordmann"}, {"host": "+4799999999"}, {"keys": "name=Kari"}])
+def test_r31_an_audit_target_takes_ids_and_setting_keys_only(db, target):
+    with pytest.raises(ValueError, match="ids and setting keys only"):
+        audit.record(db, "host_edited", admin_id=1, **target)
+    assert db["audit_events"].count == 0
+
+
+# Settings
+
+
+def settings_data(page, **changes):
+    form = page.select_one("form[action='/admin/settings']")
+    data = {field["name"]: field.get("value", "") for field in form.select("input")}
+    data.update({area["name"]: area.text.strip() for area in form.select("textarea")})
+    return {**data, **changes}
+
+
+def test_settings_show_the_configured_value_as_the_default(admin):
+    page = get_page(admin, "/admin/settings")
+    assert page.select_one("#SMS_BUDGET_PER_HOUR")["value"] == "40"
+    assert page.select_one("#SMS_BUDGET_PER_HOUR-hint").text == "Default: 40 (from KIOSK_SMS_BUDGET_PER_HOUR)."
+
+
+def test_a_new_company_name_shows_on_the_kiosk_welcome_page(app, admin, db):
+    page = get_page(admin, "/admin/settings")
+    response = admin.post("/admin/settings", data=settings_data(page, COMPANY_NAME="Fjordlys Besøk"))
+    assert response.status_code == 302
+    welcome = get_page(tablet_client(app), "/kiosk/")
+    assert welcome.select_one("h1").text == "Welcome to Fjordlys Besøk"
+    event = list(db["audit_events"].rows_where("action = 'settings_changed'"))
+    assert [e["target"] for e in event] == ["keys:COMPANY_NAME"]
+
+
+def test_a_setting_put_back_to_its_default_follows_the_configuration_again(admin, db):
+    page = get_page(admin, "/admin/settings")
+    admin.post("/admin/settings", data=settings_data(page, SMS_BUDGET_PER_HOUR="5"))
+    assert db["settings"].count == 1
+    page = get_page(admin, "/admin/settings")
+    assert page.select_one("#SMS_BUDGET_PER_HOUR")["value"] == "5"
+    admin.post("/admin/settings", data=settings_data(page, SMS_BUDGET_PER_HOUR="40"))
+    assert db["settings"].count == 0
+
+
+def test_the_reception_phone_is_stored_as_e164(admin, db):
+    page = get_page(admin, "/admin/settings")
+    admin.post("/admin/settings", data=settings_data(page, RECEPTION_PHONE="412 34 999"))
+    assert db["settings"].get("RECEPTION_PHONE")["value"] == '"+4741234999"'
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("RECEPTION_PHONE", "22 12 34 56", "Enter a mobile number. We can only send text messages to mobile phones."),
+    ("SMS_PER_NUMBER_PER_HOUR", "0", "Enter a whole number, 1 or more."),
+    ("SMS_BUDGET_PER_DAY", "", "Enter a whole number."),
+    ("COMPANY_NAME", "", "Enter the company name."),
+])
+def test_a_bad_setting_is_explained_next_to_its_field_and_nothing_is_saved(admin, db, key, value, message):
+    page = get_page(admin, "/admin/settings")
+    response = admin.post("/admin/settings", data=settings_data(page, **{key: value}))
+    assert response.status_code == 422
+    assert parse_page(response).select_one(f"#{key}-error").text == message
+    assert db["settings"].count == 0
+
+
+# Alerts
+
+
+def test_open_alerts_show_on_every_admin_page_until_resolved(admin, db):
+    alert = {"at": timestamp(), "kind": "sms_budget", "message": "The budget is used up."}
+    alert_id = db["alerts"].insert(alert).last_pk
+    page = get_page(admin, "/admin/statistics")
+    assert "The budget is used up." in page.select_one(".alerts").text
+    form = page.select_one(".alerts form")
+    response = admin.post(form["action"], data={"csrf_token": csrf_token(form), "next": "/admin/statistics"})
+    assert response.headers["Location"] == "/admin/statistics"
+    assert get_page(admin, "/admin/statistics").select_one(".alerts") is None
+    assert db["alerts"].get(alert_id)["resolved_at"] is not None
+    assert list(db["audit_events"].rows_where("action = 'alert_resolved'"))[0]["target"] == f"alert:{alert_id}"
+
+
+@pytest.mark.parametrize("next_url", ["https://evil.example/", "//evil.example/admin/", "/admin//evil.example"])
+def test_resolving_an_alert_never_redirects_to_another_site(admin, db, next_url):
+    db["alerts"].insert({"at": timestamp(), "kind": "test", "message": "Test"})
+    response = post_form(admin, "/admin/alerts/1/resolve", page_url="/admin/hosts", next=next_url)
+    assert response.headers["Location"] == "/admin/"
