@@ -7,14 +7,17 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import gettext as _
 
+from kiosk import abuse, notify
 from kiosk import db as store
-from kiosk import notify
 from kiosk.directory import Host, get_host
-from kiosk.notify import FAILED, SENT, OutgoingSms
+from kiosk.notify import DELIVERED, FAILED, SENT, UNDELIVERED, OutgoingSms
 from kiosk.phone import PhoneNumber
 from kiosk.settings import setting
 
-FINAL = (SENT, FAILED)
+# "sent" counts as final for the status screen: without status callbacks (no KIOSK_PUBLIC_URL) nothing follows it.
+# Twilio's callbacks can still move it on to delivered or undelivered, and the screen keeps listening for that.
+FINAL = (SENT, DELIVERED, UNDELIVERED, FAILED)
+NOT_DELIVERED = (FAILED, UNDELIVERED)
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,7 @@ class VisitStatus:
 
     @property
     def ask_desk(self):
-        return self.host == FAILED
+        return self.host in NOT_DELIVERED
 
     @property
     def final(self):
@@ -67,7 +70,8 @@ def register(db, checkin, *, kiosk_id=None):
     created = store.now()
     reception = reception_phone()
     messages = [_host_message(visit_id, checkin, reception)]
-    if checkin.confirm:
+    visitor_sms = checkin.confirm and abuse.allow_visitor_sms(db, reception)
+    if visitor_sms:
         messages.append(_visitor_message(visit_id, checkin, setting("COMPANY_NAME")))
     with store.write_transaction(db):
         db["visits"].insert({
@@ -81,6 +85,9 @@ def register(db, checkin, *, kiosk_id=None):
             OutgoingSms(visit_id, m.recipient, m.to, m.body, notify.create_message(db, visit_id, m.recipient))
             for m in messages
         ]
+        if checkin.confirm and not visitor_sms:
+            # Over the kiosk's SMS budget (R6): the status page tells the visitor their confirmation was not sent.
+            notify.create_message(db, visit_id, "visitor", status=FAILED)
     fallback = _fallback_message(visit_id, checkin, reception) if checkin.host and reception else None
     notify.dispatch(messages, fallback=fallback)
     return visit_id

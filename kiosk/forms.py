@@ -1,5 +1,6 @@
 """Kiosk forms: presence, length and format of what was typed, in plain words next to each field."""
 
+import re
 import unicodedata
 
 from flask import current_app
@@ -16,6 +17,9 @@ from kiosk.phone import InvalidPhoneError, PhoneNumber
 from kiosk.settings import setting
 
 RECEPTION = "reception"
+# A web address in a name would travel in our SMS (R10): a scheme, www., or a dot joining a word and a domain
+# ending ("evil.com", "bit.ly/x"). "J.R.R. Tolkien" passes; "St.Clair" is refused and can be typed "St. Clair".
+URL_LIKE = re.compile(r"[a-z][a-z0-9+.-]*://|www\.|\w\.[a-z]{2,}\b", re.IGNORECASE)
 
 
 def _clean_name(value):
@@ -29,6 +33,9 @@ class CheckinForm(FlaskForm):
     host_query = StringField(_l("Who are you visiting?"))
     host_id = HiddenField()
     confirm = BooleanField(_l("Send me a confirmation by SMS"), default=True)
+    # The abuse guard's signed form token and honeypot (R8), checked by kiosk.abuse.check_form.
+    form_token = HiddenField()
+    website = StringField(_l("Leave this empty"))
 
     def validate_name(self, field):
         if len(field.data) > current_app.config["NAME_MAX_LENGTH"]:
@@ -36,6 +43,8 @@ class CheckinForm(FlaskForm):
                                      max=current_app.config["NAME_MAX_LENGTH"]))
         if any(unicodedata.category(c).startswith("C") for c in field.data):
             raise ValidationError(_l("Your name contains characters we cannot use."))
+        if URL_LIKE.search(field.data):
+            raise ValidationError(_l("Write only your name."))
 
     def validate_phone(self, field):
         cfg = current_app.config

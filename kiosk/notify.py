@@ -20,6 +20,8 @@ from kiosk.sms import SmsSendError
 logger = logging.getLogger("kiosk.notify")
 
 SENDING, SENT, FAILED = "sending", "sent", "failed"
+# Set only by Twilio status callbacks (kiosk/delivery.py), after SENT.
+DELIVERED, UNDELIVERED = "delivered", "undelivered"
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,19 @@ def dispatch(messages, *, fallback=None):
     dispatcher = current_app.extensions["dispatcher"]
     for message in messages:
         dispatcher.submit(_deliver, message, fallback if message.recipient == "host" else None)
+
+
+def send_notice(to, body, *, ref):
+    """One SMS to staff that belongs to no visit (the SMS budget is used up), sent once off the request thread.
+    It has no `messages` row, so no retries: the alert in the admin area says the same."""
+    current_app.extensions["dispatcher"].submit(_send_notice, to, body, ref)
+
+
+def _send_notice(to, body, ref):
+    try:
+        current_app.extensions["sms"].send(to, body, ref=ref)
+    except SmsSendError:
+        logger.warning("Notice %s to reception was not sent", ref)  # the SMS client logged the error code
 
 
 def create_message(db, visit_id, recipient, status=SENDING):

@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -75,6 +76,7 @@ def gunicorn(instance, twilio_server, tmp_path):
         "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "TWILIO_FROM": SENDER,
         "KIOSK_TWILIO_API_URL": twilio_server.url, "KIOSK_SMS_TIMEOUT_SECONDS": "2",
         "KIOSK_SMS_RETRY_BASE_SECONDS": "0.1", "KIOSK_SMS_RETRY_WINDOW_SECONDS": "5",
+        "KIOSK_FORM_MIN_SECONDS": "0",  # these requests fill the form at once
     }
     server = Gunicorn(env, tmp_path / "gunicorn.log")
     yield server
@@ -95,8 +97,10 @@ def wait_until(check, *, what, seconds=20):
 
 def post_form(session, url, **fields):
     form = session.get(f"{url}/kiosk/checkin", timeout=5).text
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form).group(1)
-    return session.post(f"{url}/kiosk/checkin", data={"csrf_token": token, "confirm": "y", **fields},
+    token, form_token = (re.search(rf'name="{name}" type="hidden" value="([^"]+)"', form).group(1)
+                         for name in ("csrf_token", "form_token"))
+    return session.post(f"{url}/kiosk/checkin",
+                        data={"csrf_token": token, "form_token": form_token, "confirm": "y", **fields},
                         timeout=5, allow_redirects=False)
 
 
@@ -150,6 +154,27 @@ def test_r18_check_in_answers_at_once_while_twilio_hangs(gunicorn, instance, twi
     assert elapsed < 2
     assert (status["host"], status["visitor"]) == ("sent", "sent")
     assert len(twilio_server.accepted(HOST_PHONE)) == 1 and len(twilio_server.accepted(CANARY_PHONE)) == 1
+
+
+@pytest.fixture
+def one_connection_per_worker(monkeypatch):
+    """Make each gunicorn worker take one connection at a time, so concurrent requests reach both workers
+    (otherwise the first worker to wake accepts them all). Request it before `gunicorn`."""
+    monkeypatch.setenv("GUNICORN_CMD_ARGS", "--threads 1 --worker-connections 1")
+
+
+def test_r4_r7_the_per_number_limit_holds_across_both_workers(one_connection_per_worker, gunicorn, instance,
+                                                              twilio_server):
+    # Four sessions of the tablet post at once; both workers serve them and race on the same counter.
+    sessions = [tablet_session(instance) for _ in range(4)]
+    with ThreadPoolExecutor(4) as pool:
+        responses = list(pool.map(lambda session: post_form(session, gunicorn.url, name=CANARY_NAME,
+                                                            phone=CANARY_PHONE_TYPED, host_id=instance.host_id),
+                                  sessions))
+    assert sorted(r.status_code for r in responses) == [302, 302, 302, 429]
+    wait_until(lambda: len(twilio_server.accepted(HOST_PHONE)) == 3, what="the host SMS")
+    wait_until(lambda: len(twilio_server.accepted(CANARY_PHONE)) == 3, what="the visitor SMS")
+    assert len(twilio_server.posts(CANARY_PHONE)) == 3
 
 
 def test_r33_r31_nothing_the_deployment_wrote_holds_a_canary(gunicorn, instance, twilio_server):

@@ -80,6 +80,19 @@ class SmsClient(ABC):
                     ref, mask(to), self.name, sid, (time.monotonic() - start) * 1000)
         return sid
 
+    def redact(self, sid):
+        """Blank the body of the sent message `sid` in the provider's logs (SECURITY.md R19)."""
+        try:
+            self._redact(sid)
+        except SmsSendError as e:
+            logger.warning("Message %s not redacted by %s: code=%s status=%s", sid, self.name, e.code, e.status)
+            raise
+        logger.info("Message %s redacted by %s", sid, self.name)
+
     @abstractmethod
     def _send(self, to, body, *, ref):
+        ...
+
+    @abstractmethod
+    def _redact(self, sid):
         ...

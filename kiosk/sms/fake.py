@@ -19,6 +19,7 @@ class FakeSmsClient(SmsClient):
     def __init__(self):
         self.outbox = []
         self.attempts = []
+        self.redacted = []  # SIDs, in the order redact() was called
         self._failures = []
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -37,3 +38,7 @@ class FakeSmsClient(SmsClient):
                     raise SmsSendError(f"fake failure for {ref}", code=code, status=status)
             self.outbox.append(SentSms(to, body))
             return f"SMfake{next(self._ids):030d}"
+
+    def _redact(self, sid):
+        with self._lock:
+            self.redacted.append(sid)

@@ -59,13 +59,22 @@ class TwilioSmsClient(SmsClient):
             options["from_"] = self.sender
         if self.status_callback:
             options["status_callback"] = self.status_callback
-        try:
-            return self.client.messages.create(**options).sid
-        except (TwilioRestException, TwilioServiceException) as e:
-            # Twilio's error text can quote the recipient's number: keep only the codes, and drop the chain so
-            # no traceback printed later can carry it.
-            raise SmsSendError(f"Twilio refused {ref}", code=e.code, status=e.status) from None
-        except requests.Timeout as e:
-            raise SmsSendError(f"Twilio did not answer {ref} in time") from e
-        except (requests.RequestException, TwilioException) as e:
-            raise SmsSendError(f"Twilio could not be reached for {ref}") from e
+        return _call(lambda: self.client.messages.create(**options).sid, ref)
+
+    def _redact(self, sid):
+        # Twilio's documented redaction: an empty body, accepted once the message's status is final.
+        _call(lambda: self.client.messages(sid).update(body=""), sid)
+
+
+def _call(request, ref):
+    """Run one REST call; every failure becomes an SmsSendError with Twilio's code and HTTP status."""
+    try:
+        return request()
+    except (TwilioRestException, TwilioServiceException) as e:
+        # Twilio's error text can quote the recipient's number: keep only the codes, and drop the chain so
+        # no traceback printed later can carry it.
+        raise SmsSendError(f"Twilio refused {ref}", code=e.code, status=e.status) from None
+    except requests.Timeout as e:
+        raise SmsSendError(f"Twilio did not answer {ref} in time") from e
+    except (requests.RequestException, TwilioException) as e:
+        raise SmsSendError(f"Twilio could not be reached for {ref}") from e

@@ -7,7 +7,7 @@ import secrets
 
 from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, session, url_for
 
-from kiosk import checkin, devices
+from kiosk import abuse, checkin, devices
 from kiosk.db import get_db
 from kiosk.directory import search_hosts
 from kiosk.forms import RECEPTION, CheckinForm, PairForm
@@ -60,15 +60,32 @@ def welcome():
 @bp.route("/checkin", methods=["GET", "POST"])
 def checkin_form():
     form = CheckinForm()
-    if form.validate_on_submit():
-        visit_id = checkin.register(get_db(), form.to_checkin(), kiosk_id=g.device.id)
-        # A new session cookie on every check-in keeps Chromium from restoring the filled form from its
-        # back/forward cache (SECURITY.md R25); a fresh CSRF token comes with the next form.
-        session.pop("csrf_token", None)
-        session["turn"] = secrets.token_hex(8)
-        return redirect(url_for(".visit", visit_id=visit_id))
+    shown_at = None
+    if form.is_submitted():
+        try:
+            shown_at = abuse.check_form(get_db(), g.device, form.form_token.data, form.website.data)
+            if form.validate():
+                return _check_in(form.to_checkin())
+        except abuse.Refused as refusal:
+            _next_turn()
+            return render_template("kiosk/refused.html"), refusal.status
+    form.form_token.data = abuse.form_token(shown_at)
     status = 422 if form.is_submitted() else 200
     return render_template("kiosk/checkin.html", form=form, reception=RECEPTION), status
+
+
+def _check_in(visit):
+    abuse.check_checkin(get_db(), g.device, visit)
+    visit_id = checkin.register(get_db(), visit, kiosk_id=g.device.id)
+    _next_turn()
+    return redirect(url_for(".visit", visit_id=visit_id))
+
+
+def _next_turn():
+    # A new session cookie after every submission keeps Chromium from restoring the filled form from its
+    # back/forward cache (SECURITY.md R25); a fresh CSRF token comes with the next form.
+    session.pop("csrf_token", None)
+    session["turn"] = secrets.token_hex(8)
 
 
 @bp.get("/visits/<visit_id>")

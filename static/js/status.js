@@ -1,19 +1,23 @@
 // Status screen: follows the SMS status live, then returns to the welcome screen by itself.
+// "sent" is final enough to start the countdown, but Twilio may still report delivered or undelivered, so the
+// screen keeps polling until it leaves.
 (function () {
   "use strict";
   var box = document.getElementById("visit-status");
   if (!box) { return; }
   var resetMs = Number(box.dataset.resetSeconds) * 1000;
   var giveUpAt = Date.now() + Math.max(60000, resetMs * 6);
-  var leaving = false;
+  var leaveTimer = null;
+  var leavingAskDesk = false;
 
   function home() { window.location.replace(box.dataset.homeUrl); }
 
   function leaveSoon(status) {
-    if (leaving) { return; }
-    leaving = true;
-    // Someone who must go to the desk gets longer to read that.
-    setTimeout(home, status.ask_desk ? resetMs * 3 : resetMs);
+    if (leaveTimer !== null && (leavingAskDesk || !status.ask_desk)) { return; }
+    // Someone who must go to the desk gets longer to read that, also when the news comes during the countdown.
+    clearTimeout(leaveTimer);
+    leavingAskDesk = status.ask_desk;
+    leaveTimer = setTimeout(home, status.ask_desk ? resetMs * 3 : resetMs);
   }
 
   function show(status) {
@@ -32,7 +36,7 @@
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (status) {
         if (status) { show(status); }
-        if (!status || !status.final) { setTimeout(poll, 1000); }
+        setTimeout(poll, status && status.final ? 2000 : 1000);
       })
       .catch(function () { setTimeout(poll, 2000); });
   }

@@ -1,0 +1,270 @@
+"""The abuse guard of the public check-in form (SECURITY.md R4-R8): a page that texts any typed number is an
+SMS-pumping target.
+
+Limits are fixed-window counters in the `counters` table, so every gunicorn worker shares them. A visitor number
+is never stored: keys hold an HMAC of it under a key derived from SECRET_KEY, and every row expires within 24 h.
+"""
+
+import hashlib
+import hmac
+import logging
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import phonenumbers
+from flask import current_app
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from kiosk import notify
+from kiosk.db import now, timestamp, write_transaction
+from kiosk.settings import setting
+
+logger = logging.getLogger("kiosk.abuse")
+
+FORM_SALT = "velkommen-checkin-form"
+PREFIX_BLOCKED = "prefix_blocked"
+MAX_ROW_LIFE = timedelta(hours=24)
+BUDGET_WINDOWS = {"hour": "this hour", "day": "today"}
+
+
+class Refused(Exception):
+    """The guard turned a check-in away. `reason` is for the log and the statistics, never for the visitor."""
+
+    def __init__(self, reason, status=429):
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Window:
+    name: str  # the start of the window: 2026-03-02T09 for an hour, 2026-03-02 for a day (UTC)
+    expires_at: str
+
+
+@dataclass(frozen=True)
+class Limit:
+    key: str
+    window: Window
+    most: int
+    reason: str
+
+
+def hour_window():
+    start = now().replace(minute=0, second=0, microsecond=0)
+    return Window(start.strftime("%Y-%m-%dT%H"), timestamp(start + timedelta(hours=1)))
+
+
+def day_window():
+    start = now().replace(hour=0, minute=0, second=0, microsecond=0)
+    return Window(start.date().isoformat(), timestamp(start + timedelta(days=1)))
+
+
+def keyed_hash(value):
+    """HMAC-SHA256 of `value`: equal in every worker, and useless for testing guessed numbers without the secret."""
+    secret = current_app.config["SECRET_KEY"]
+    secret = secret.encode() if isinstance(secret, str) else secret
+    key = hmac.new(secret, b"abuse-guard", hashlib.sha256).digest()
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+
+
+def prefix_of(e164):
+    """The number minus its last 4 digits: pumping rings rent consecutive numbers of one range (R5)."""
+    return e164[:-4]
+
+
+def masked_prefix(e164):
+    """+4741234567 -> +47 41**: enough for an admin to recognise the range, not a number."""
+    number = phonenumbers.parse(e164)
+    return f"+{number.country_code} {str(number.national_number)[:2]}**"
+
+
+# Form token, nonce and honeypot (R8)
+
+
+def _serializer():
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=FORM_SALT)
+
+
+def form_token(shown_at=None):
+    """A signed single-use token for one showing of the form; a form shown again after a mistake keeps the time
+    it was first shown, so a quick correction is not taken for a bot."""
+    return _serializer().dumps({"nonce": secrets.token_urlsafe(16), "shown_at": shown_at or time.time()})
+
+
+def check_form(db, device, token, honeypot):
+    """Refuse a bot's submission; returns when the form was first shown, for the token of a form shown again."""
+    if honeypot:
+        raise _refuse(db, device, "honeypot", status=400)
+    try:
+        data = _serializer().loads(token or "")
+        nonce, shown_at = str(data["nonce"]), float(data["shown_at"])
+    except (BadSignature, KeyError, TypeError, ValueError):
+        raise _refuse(db, device, "bad_token", status=400) from None
+    age = time.time() - shown_at
+    if age < current_app.config["FORM_MIN_SECONDS"]:
+        raise _refuse(db, device, "too_fast", status=400)
+    if age > current_app.config["FORM_MAX_SECONDS"]:
+        raise _refuse(db, device, "form_expired", status=400)
+    if not _use_nonce(db, nonce, shown_at):
+        raise _refuse(db, device, "token_reused", status=400)
+    return shown_at
+
+
+def _use_nonce(db, nonce, shown_at):
+    """True the first time a nonce is used. It is kept until its token is refused for age anyway (and 24 h at most)."""
+    too_old = datetime.fromtimestamp(shown_at, UTC) + timedelta(seconds=current_app.config["FORM_MAX_SECONDS"] + 60)
+    expires_at = timestamp(min(too_old, now() + MAX_ROW_LIFE))
+    with write_transaction(db):
+        _delete_expired(db)  # every submission passes here: a cheap, opportunistic purge
+        return _mark_once(db, f"nonce:{keyed_hash(nonce)}", Window("-", expires_at))
+
+
+# Per device, per number and per prefix (R4, R5, R7)
+
+
+def check_checkin(db, device, checkin):
+    """Count a valid check-in against the tablet, number and prefix limits, or raise Refused and count only the
+    refusal. Number and prefix limits apply when the visitor asked for an SMS: without it nothing goes to the
+    typed number, and the device limit still caps host SMS."""
+    with write_transaction(db):
+        hour = hour_window()
+        reason = _blocked_prefix(db, checkin, hour) or _take(db, _checkin_limits(db, device, checkin, hour))
+        if reason is None and checkin.confirm:
+            _mark_once(db, _seen_key(checkin.phone.e164), hour)
+        if reason == PREFIX_BLOCKED:
+            _block_prefix(db, checkin.phone.e164, hour)
+        if reason:
+            _count_refusal(db, reason)
+    if reason:
+        raise _refusal(device, reason)
+
+
+def _checkin_limits(db, device, checkin, hour):
+    limits = [Limit(f"device:{device.id}", hour, setting("CHECKINS_PER_DEVICE_PER_HOUR"), "device_limit")]
+    if not checkin.confirm:
+        return limits
+    number = keyed_hash(checkin.phone.e164)
+    limits += [Limit(f"number-hour:{number}", hour, setting("SMS_PER_NUMBER_PER_HOUR"), "number_hour_limit"),
+               Limit(f"number-day:{number}", day_window(), setting("SMS_PER_NUMBER_PER_DAY"), "number_day_limit")]
+    # The prefix counts distinct numbers: only a number not seen under it this hour adds one.
+    if not _exists(db, _seen_key(checkin.phone.e164), hour):
+        prefix = keyed_hash(prefix_of(checkin.phone.e164))
+        limits.append(Limit(f"prefix:{prefix}", hour, setting("SMS_PREFIX_NUMBERS_PER_HOUR"), PREFIX_BLOCKED))
+    return limits
+
+
+def _seen_key(e164):
+    return f"prefix-seen:{keyed_hash(prefix_of(e164))}:{keyed_hash(e164)}"
+
+
+def _blocked_prefix(db, checkin, hour):
+    if checkin.confirm and _exists(db, f"prefix-blocked:{keyed_hash(prefix_of(checkin.phone.e164))}", hour):
+        return PREFIX_BLOCKED
+    return None
+
+
+def _block_prefix(db, e164, hour):
+    """Block the prefix for the rest of the hour; the first block of an hour raises an alert."""
+    if _mark_once(db, f"prefix-blocked:{keyed_hash(prefix_of(e164))}", hour):
+        _raise_alert(db, PREFIX_BLOCKED, f"Many different numbers starting with {masked_prefix(e164)} were typed "
+                                         f"within an hour; SMS to that range are blocked until the hour ends.")
+
+
+# Kiosk-wide budget of visitor SMS (R6)
+
+
+def allow_visitor_sms(db, reception=None):
+    """Count one visitor SMS against the kiosk's budget. False when it is used up: then the first refusal of the
+    window raises an alert and texts `reception` (a PhoneNumber), once per window."""
+    limits = [Limit("budget-hour", hour_window(), setting("SMS_BUDGET_PER_HOUR"), "hour"),
+              Limit("budget-day", day_window(), setting("SMS_BUDGET_PER_DAY"), "day")]
+    with write_transaction(db):
+        passed = _take(db, limits)
+        window = next((limit.window for limit in limits if limit.reason == passed), None)
+        first = passed is not None and _mark_once(db, f"budget-used-up-{passed}", window)
+        if first:
+            _raise_alert(db, "sms_budget", f"The visitor SMS budget for {BUDGET_WINDOWS[passed]} is used up: visitors "
+                                           f"get no confirmation SMS until it ends. Hosts are still notified.")
+    if first and reception is not None:
+        notify.send_notice(reception.e164, _budget_notice(passed), ref=f"budget/{window.name}")
+    return passed is None
+
+
+def _budget_notice(window):
+    if window == "hour":
+        return _("The visitor SMS budget of the kiosk is used up for this hour; hosts are still notified.")
+    return _("The visitor SMS budget of the kiosk is used up for today; hosts are still notified.")
+
+
+# Refusals, alerts and counters
+
+
+def _refuse(db, device, reason, status=429):
+    """Count and log a refusal; returns the Refused to raise."""
+    with write_transaction(db):
+        _count_refusal(db, reason)
+    return _refusal(device, reason, status)
+
+
+def _refusal(device, reason, status=429):
+    logger.warning("Check-in refused on device %s: %s", device.id if device else None, reason)
+    return Refused(reason, status)
+
+
+def _count_refusal(db, reason):
+    db.execute("INSERT INTO refusals (hour, reason, count) VALUES (?, ?, 1) "
+               "ON CONFLICT (hour, reason) DO UPDATE SET count = count + 1", [hour_window().name, reason])
+
+
+def _raise_alert(db, kind, message):
+    db.execute("INSERT INTO alerts (at, kind, message) VALUES (?, ?, ?)", [timestamp(), kind, message])
+    logger.warning("ALERT %s: %s", kind, message)
+
+
+def _take(db, limits):
+    """Add one to every counter, or to none if one would pass its limit: returns that limit's reason, else None.
+    A refused attempt so uses up nothing, and the day's count stays the number of SMS really sent."""
+    db.execute("SAVEPOINT take")
+    for limit in limits:
+        if _increment(db, limit.key, limit.window) > limit.most:
+            db.execute("ROLLBACK TO take")
+            db.execute("RELEASE take")
+            return limit.reason
+    db.execute("RELEASE take")
+    return None
+
+
+def _increment(db, key, window):
+    # Atomic across workers: one statement, run inside write_transaction's BEGIN IMMEDIATE.
+    rows = db.execute(
+        'INSERT INTO counters (key, "window", count, expires_at) VALUES (?, ?, 1, ?) '
+        'ON CONFLICT (key, "window") DO UPDATE SET count = count + 1 RETURNING count',
+        [key, window.name, window.expires_at],
+    ).fetchall()
+    return rows[0][0]
+
+
+def _mark_once(db, key, window):
+    """Store a marker; True if it was not there yet."""
+    cursor = db.execute('INSERT INTO counters (key, "window", count, expires_at) VALUES (?, ?, 1, ?) '
+                        "ON CONFLICT DO NOTHING", [key, window.name, window.expires_at])
+    return cursor.rowcount == 1
+
+
+def _exists(db, key, window):
+    return db.execute('SELECT 1 FROM counters WHERE key = ? AND "window" = ? AND expires_at > ?',
+                      [key, window.name, timestamp()]).fetchone() is not None
+
+
+def _delete_expired(db):
+    return db.execute("DELETE FROM counters WHERE expires_at <= ?", [timestamp()]).rowcount
+
+
+def purge_expired(db):
+    """Delete expired counters, nonces and markers; returns how many went (for `flask purge`)."""
+    with write_transaction(db):
+        return _delete_expired(db)

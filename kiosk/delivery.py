@@ -1,0 +1,163 @@
+"""What Twilio tells us after a send: status callbacks move a message's status forward, a host's SMS that never
+arrived makes us tell reception, and a message in a final state can be redacted at Twilio.
+
+SECURITY.md R11 (signatures), R13 (replays are harmless), R14 (answer fast, work off the request thread),
+R18 (reception fallback) and R19 (Twilio-side copies are minimised).
+"""
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from twilio.request_validator import RequestValidator
+
+from kiosk import db as store
+from kiosk import notify
+from kiosk.checkin import NOT_DELIVERED, reception_phone
+from kiosk.directory import get_host
+from kiosk.notify import DELIVERED, FAILED, SENDING, SENT, UNDELIVERED, OutgoingSms
+from kiosk.sms import SmsSendError
+
+logger = logging.getLogger("kiosk.delivery")
+
+REQUIRED = ("MessageSid", "MessageStatus")
+# Twilio's message statuses onto ours; "read" (WhatsApp) implies delivered, and we never schedule, so a
+# "canceled" message was never sent.
+STATUSES = {
+    "queued": SENDING, "accepted": SENDING, "scheduled": SENDING, "sending": SENDING,
+    "sent": SENT, "delivered": DELIVERED, "read": DELIVERED,
+    "undelivered": UNDELIVERED, "failed": FAILED, "canceled": FAILED,
+}
+# A status moves only up this order; the top rank is final (R13).
+RANK = {SENDING: 0, SENT: 1, DELIVERED: 2, UNDELIVERED: 2, FAILED: 2}
+FINAL_RANK = 2
+# Telling reception about a visitor who left long ago helps no one (a visit notice is time-bound, R18).
+FALLBACK_WINDOW = timedelta(hours=1)
+# Twilio error 20009: the message cannot be changed yet. Try again once, a minute later (R19).
+NOT_FINAL_YET = 20009
+REDACT_RETRY_SECONDS = 60
+MAX_KEY_LENGTH = 128
+
+
+@dataclass(frozen=True)
+class Message:
+    """A `messages` row whose status a callback has just changed."""
+
+    id: int
+    visit_id: str
+    recipient: str
+    status: str
+    sid: str
+
+
+def can_verify():
+    """Webhooks are answered only when their signature can be checked: both settings are needed."""
+    cfg = current_app.config
+    return bool(cfg["PUBLIC_URL"] and cfg["TWILIO_AUTH_TOKEN"])
+
+
+def signed_by_twilio(path, params, signature):
+    """True when `signature` is Twilio's for PUBLIC_URL + `path` and these POST params (R11).
+
+    The URL comes from configuration, never from the Host header, which a client or a proxy can set.
+    """
+    cfg = current_app.config
+    url = cfg["PUBLIC_URL"].rstrip("/") + path
+    return bool(signature) and RequestValidator(cfg["TWILIO_AUTH_TOKEN"]).validate(url, params, signature)
+
+
+def missing_fields(form):
+    return [f"{name} is required." for name in REQUIRED if not form.get(name)]
+
+
+def handle_status_callback(form, idempotency_token=None):
+    """Apply one signed status callback; the reception SMS and the redaction it may need run on the dispatcher."""
+    db = store.get_db()
+    with store.write_transaction(db):
+        if not _first_time(db, _event_key(form, idempotency_token)):
+            return
+        status = STATUSES.get(form["MessageStatus"])
+        message = _advance(db, form["MessageSid"], status, _error_code(form.get("ErrorCode", "")))
+        fallback = _reception_fallback(db, message) if message else None
+    dispatcher = current_app.extensions["dispatcher"]
+    if fallback is not None:
+        dispatcher.submit(notify.send_with_retries, fallback)
+    if message is not None and current_app.config["TWILIO_REDACT"] and RANK[message.status] == FINAL_RANK:
+        dispatcher.submit(redact, message.id, message.sid)
+
+
+def _event_key(form, idempotency_token):
+    # Twilio's retries carry the same idempotency token; without one, a status for a SID is news only once.
+    key = idempotency_token or f"{form['MessageSid']}:{form['MessageStatus']}"
+    return key if len(key) <= MAX_KEY_LENGTH else hashlib.sha256(key.encode()).hexdigest()
+
+
+def _first_time(db, key):
+    cursor = db.execute("INSERT OR IGNORE INTO webhook_events (key, received_at) VALUES (?, ?)",
+                        [key, store.timestamp()])
+    return cursor.rowcount == 1
+
+
+def _error_code(raw):
+    """Twilio's ErrorCode as an int; anything else (absent, 0, not a number) as None."""
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 9):
+        return None
+    return int(raw) or None
+
+
+def _advance(db, sid, status, error_code):
+    """Move the message with this SID forward to `status`; returns it if it changed, else None."""
+    row = db.execute("SELECT id, visit_id, recipient, status FROM messages WHERE sid = ?", [sid]).fetchone()
+    # A status we do not know counts as final: never overwrite what we cannot place.
+    if row is None or status is None or RANK[status] <= RANK.get(row[3], FINAL_RANK):
+        return None
+    db.execute("UPDATE messages SET status = ?, error_code = coalesce(?, error_code), updated_at = ? WHERE id = ?",
+               [status, error_code, store.timestamp(), row[0]])
+    logger.info("Message %s of visit %s is now %s (error code %s)", row[0], row[1], status, error_code)
+    return Message(row[0], row[1], row[2], status, sid)
+
+
+def _reception_fallback(db, message):
+    """The host's SMS was accepted but never arrived: a reception SMS to send, once per visit, or None.
+
+    The visitor's name is gone by now (nothing is kept), so this text names only the host.
+    """
+    if message.recipient != "host" or message.status not in NOT_DELIVERED:
+        return None
+    host, reception = _recent_host(db, message.visit_id), reception_phone()
+    if host is None or reception is None or _reception_told(db, message.visit_id):
+        return None
+    body = _("A visitor at reception for %(host)s could not be announced: the SMS to %(first_name)s was not "
+             "delivered. Please help them.", host=host.name, first_name=(host.name.split() or [host.name])[0])
+    message_id = notify.create_message(db, message.visit_id, "reception")
+    logger.warning("Host SMS for visit %s was not delivered; telling reception", message.visit_id)
+    return OutgoingSms(message.visit_id, "reception", reception.e164, body, message_id)
+
+
+def _recent_host(db, visit_id):
+    """The host of a visit made within FALLBACK_WINDOW; None for an older visit or one for reception."""
+    row = db.execute("SELECT host_id FROM visits WHERE id = ? AND created_at > ?",
+                     [visit_id, store.timestamp(store.now() - FALLBACK_WINDOW)]).fetchone()
+    return get_host(db, row[0], active_only=False) if row and row[0] is not None else None
+
+
+def _reception_told(db, visit_id):
+    return db.execute("SELECT 1 FROM messages WHERE visit_id = ? AND recipient = 'reception'",
+                      [visit_id]).fetchone() is not None
+
+
+def redact(message_id, sid, retry=True):
+    """Blank the message's body at Twilio and note when (R19); runs on the dispatcher, never in a request."""
+    try:
+        current_app.extensions["sms"].redact(sid)
+    except SmsSendError as e:
+        if retry and (e.code == NOT_FINAL_YET or e.transient):
+            current_app.extensions["dispatcher"].sleep(REDACT_RETRY_SECONDS)
+            redact(message_id, sid, retry=False)
+        else:
+            logger.error("Message %s stays unredacted at Twilio: code=%s status=%s", sid, e.code, e.status)
+        return
+    store.get_db()["messages"].update(message_id, {"redacted_at": store.timestamp()})
