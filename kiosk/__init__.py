@@ -6,7 +6,7 @@ import sqlite3
 from flask import Flask, jsonify, redirect, url_for
 from flask_wtf.csrf import CSRFProtect
 
-from kiosk import cli, config, db, errors, headers, i18n, notify, settings, sms
+from kiosk import cli, config, db, errors, headers, i18n, notify, retention, settings, sms
 from kiosk.views import admin as admin_views
 from kiosk.views import kiosk as kiosk_views
 from kiosk.views import webhooks as webhook_views
@@ -24,6 +24,7 @@ def create_app(test_config=None):
     settings.init_app(app)
     sms.init_app(app)
     notify.init_app(app)
+    retention.init_app(app)
     app.register_blueprint(kiosk_views.bp, url_prefix="/kiosk")
     app.register_blueprint(admin_views.bp, url_prefix="/admin")
     # Twilio cannot send a CSRF token; these routes check Twilio's signature instead (R11, R20).

@@ -177,3 +177,9 @@ def _oldest_allowed_start():
 
 def _last_activity_allowed():
     return timestamp(now() - timedelta(minutes=current_app.config["ADMIN_IDLE_MINUTES"]))
+
+
+def purge_expired_sessions(db):
+    """Delete sessions past their idle or absolute limit; returns how many went."""
+    return db.execute("DELETE FROM admin_sessions WHERE created_at < ? OR last_seen_at < ?",
+                      [_oldest_allowed_start(), _last_activity_allowed()]).rowcount

@@ -9,7 +9,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from kiosk import accounts, checkin, demo, devices, directory
+from kiosk import accounts, demo, devices, directory, retention
 from kiosk.db import get_db
 from kiosk.phone import InvalidPhoneError, PhoneNumber, mask
 from kiosk.settings import setting
@@ -161,8 +161,9 @@ def demo_command():
 @click.command("purge")
 @with_appcontext
 def purge_command():
-    """Delete visit records older than KIOSK_VISIT_RETENTION_DAYS."""
-    click.echo(f"Deleted {checkin.purge_expired(get_db())} expired visit records.")
+    """Delete what is past its retention: visit records, abuse counters, codes, sessions, receipts, previews."""
+    for what, count in retention.purge(get_db()).items():
+        click.echo(f"Deleted {count} expired {what}.")
 
 
 @click.command("send-test-sms")

@@ -174,7 +174,10 @@ def _region_problems(cfg):
 
 
 def _value_problems(cfg):
-    if cfg.get("DEBUG") and not (cfg["DEMO"] or cfg.get("TESTING")):
+    trial = cfg["DEMO"] or cfg.get("TESTING")
+    if cfg["PUBLIC_URL"] and not str(cfg["PUBLIC_URL"]).startswith("https://") and not trial:
+        yield "KIOSK_PUBLIC_URL must start with https://: Twilio sends webhooks there (R12)."
+    if cfg.get("DEBUG") and not trial:
         yield "Flask debug mode is on: it shows code and lets visitors run it. Unset FLASK_DEBUG (R32)."
     if cfg["SEARCH_MIN_CHARS"] < 1 or cfg["SEARCH_LIMIT"] < 1:
         yield "KIOSK_SEARCH_MIN_CHARS and KIOSK_SEARCH_LIMIT must be at least 1."

@@ -32,7 +32,7 @@ class OutgoingSms:
     body: str = field(repr=False)
     message_id: int | None = None  # the row in `messages` that shows this SMS's status
     # The retry window counts from here, so a message that waited in a busy pool is not sent late.
-    queued_at: float = field(default_factory=monotonic)
+    queued_at: float = field(default_factory=lambda: monotonic())  # a lambda, so freezegun can move it
 
     @property
     def ref(self):

@@ -33,7 +33,38 @@ def test_send_test_sms_reports_a_provider_error_with_its_code(runner, sms):
 
 
 def test_purge_with_nothing_to_delete_says_so(runner):
-    assert runner.invoke(args=["purge"]).output.strip() == "Deleted 0 expired visit records."
+    lines = runner.invoke(args=["purge"]).output.splitlines()
+    assert lines[0] == "Deleted 0 expired visit records."
+    assert all(line.startswith("Deleted 0 expired ") for line in lines)
+    assert len(lines) == 6
+
+
+def test_purge_deletes_expired_pairing_codes_sessions_and_webhook_receipts(runner, db):
+    from freezegun import freeze_time
+
+    from kiosk import accounts, devices
+    from tests.helpers import create_admin
+    with freeze_time("2026-11-01 10:00:00"):
+        devices.create_pairing_code(db, "Old tablet")
+        accounts.start_session(db, create_admin(db).id)
+        db["webhook_events"].insert({"key": "SM1:delivered", "received_at": "2026-11-01T10:00:00+00:00"})
+    with freeze_time("2026-11-03 10:00:00"):
+        output = runner.invoke(args=["purge"]).output
+    for line in ("Deleted 1 expired pairing codes.", "Deleted 1 expired admin sessions.",
+                 "Deleted 1 expired webhook receipts."):
+        assert line in output
+    assert db["pairing_codes"].count == db["admin_sessions"].count == db["webhook_events"].count == 0
+
+
+def test_the_running_app_purges_by_itself_at_most_hourly(app, client, db):
+    db["webhook_events"].insert({"key": "SM1:sent", "received_at": "2000-01-01T00:00:00+00:00"})
+    client.get("/kiosk/")
+    app.extensions["dispatcher"].drain(timeout=5)
+    assert db["webhook_events"].count == 0
+    db["webhook_events"].insert({"key": "SM2:sent", "received_at": "2000-01-01T00:00:00+00:00"})
+    client.get("/kiosk/")
+    app.extensions["dispatcher"].drain(timeout=5)
+    assert db["webhook_events"].count == 1  # not again within the hour
 
 
 def test_console_backend_prints_a_masked_recipient_and_the_body():

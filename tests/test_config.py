@@ -62,6 +62,7 @@ def test_demo_mode_generates_a_secret_key_beside_the_database_and_keeps_it(env, 
     ({"ALLOWED_COUNTRIES": "NO,Norway"}, "KIOSK_ALLOWED_COUNTRIES"),
     ({"SEARCH_LIMIT": "many"}, "not a number"),
     ({"RECEPTION_PHONE": "22 12 34 56"}, "KIOSK_RECEPTION_PHONE"),
+    ({"PUBLIC_URL": "http://kiosk.example.org"}, "must start with https://"),
 ])
 def test_a_setting_that_cannot_work_stops_start_up_with_its_name(tmp_path, settings, message):
     with pytest.raises(ConfigError, match=message):
