@@ -1,4 +1,5 @@
-"""Shared pieces of the browser tests: Debian's Chromium through Playwright, and the app on a real port."""
+"""Shared pieces of the browser tests (a pytest plugin): Debian's Chromium through Playwright, the app on a real
+port."""
 
 import threading
 from contextlib import contextmanager
@@ -37,3 +38,10 @@ def serve(app):
     yield app
     server.shutdown()
     app.extensions["dispatcher"].drain(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Debian Chromium, one per test module."""
+    with chromium() as browser:
+        yield browser

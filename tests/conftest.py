@@ -6,7 +6,7 @@ from kiosk import create_app
 from kiosk.db import get_db
 from tests.helpers import pair_tablet
 
-pytest_plugins = ["tests.twilio_fixtures"]
+pytest_plugins = ["tests.twilio_fixtures", "tests.browser"]
 
 TEST_CONFIG = {
     "TESTING": True,

@@ -1,22 +1,16 @@
 """The kiosk in Debian's Chromium, driven by Playwright, against the app served over real HTTP."""
 
-import threading
-from pathlib import Path
-
 import pytest
-from werkzeug.serving import make_server
 
 from kiosk import devices
 from kiosk.db import get_db
+from tests.browser import require_chromium, serve
 from tests.conftest import TEST_CONFIG
 from tests.helpers import create_host
 
-CHROMIUM = "/usr/bin/chromium"
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium)",
-                allow_module_level=True)
+require_chromium()
 
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
 
 HOST_PHONE = "+4741234567"
 RECEPTION = TEST_CONFIG["RECEPTION_PHONE"]
@@ -33,24 +27,8 @@ def live(tmp_path_factory):
     with app.app_context():
         create_host(get_db(), name="Kari Ødegård", phone=HOST_PHONE)
         create_host(get_db(), name="Ola Nordmann", phone="+4741234568", department="Finance")
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    app.url = f"http://127.0.0.1:{server.server_port}"
-    yield app
-    server.shutdown()
-    app.extensions["dispatcher"].drain(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Headless Debian Chromium."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
-        yield browser
-        browser.close()
+    with serve(app):
+        yield app
 
 
 @pytest.fixture
@@ -245,3 +223,13 @@ def test_r7_a_tablet_pairs_with_a_one_time_link_and_is_refused_once_revoked(brow
     page.reload()
     expect(page.get_by_role("heading", name="This tablet is not registered")).to_be_visible()
     context.close()
+
+
+def test_r8_a_refused_check_in_asks_the_visitor_politely_to_go_to_the_desk(page, sms, live):
+    live.config.update(FORM_MIN_SECONDS=60)  # no person fills the form this fast
+    try:
+        check_in(page)
+        expect(page.get_by_text("We could not check you in here. Please ask at the desk.")).to_be_visible()
+    finally:
+        live.config.update(FORM_MIN_SECONDS=0)
+    assert sms.attempts == []

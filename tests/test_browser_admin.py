@@ -4,7 +4,7 @@ import pytest
 
 from kiosk import create_app
 from kiosk.db import get_db
-from tests.browser import chromium, require_chromium, serve
+from tests.browser import require_chromium, serve
 from tests.conftest import TEST_CONFIG
 from tests.helpers import ADMIN_PASSWORD, create_admin, create_host
 
@@ -26,13 +26,6 @@ def live(tmp_path_factory):
         create_host(get_db(), name="Kari Kanarifugl", phone="+4741234567")
     with serve(app):
         yield app
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Headless Debian Chromium."""
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture
