@@ -54,7 +54,7 @@ class Gunicorn:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:app"],
                 cwd=ROOT, env={**env, "KIOSK_BIND": f"127.0.0.1:{port}"}, stdout=output, stderr=subprocess.STDOUT)
-        wait_until(lambda: requests.get(f"{self.url}/healthz", timeout=1).ok, what="gunicorn to answer")
+        wait_until(lambda: requests.get(f"{self.url}/healthz", timeout=2).ok, what="gunicorn to answer")
 
     def stop(self):
         """Stop gracefully and return everything it logged."""
@@ -89,7 +89,7 @@ def wait_until(check, *, what, seconds=20):
         try:
             if check():
                 return
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or still starting up
             pass
         time.sleep(0.1)
     raise AssertionError(f"gave up waiting for {what}")
