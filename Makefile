@@ -1,10 +1,11 @@
 # make run: set up and start the demo on http://127.0.0.1:8000.  make test: set up and run every test.
+# make translations: extract the kiosk's strings, merge them into every catalogue, compile the .mo files.
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 export KIOSK_DEMO ?= 1
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +30,13 @@ run: $(VENV)/.runtime
 test: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+# The compiled .mo files are committed; tests/test_i18n.py fails when one is older than its .po.
+translations: $(VENV)/.runtime
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+		--add-comments=Translators: --project=Velkommen -o kiosk/translations/messages.pot .
+	$(BIN)/pybabel update -i kiosk/translations/messages.pot -d kiosk/translations --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel compile -d kiosk/translations --statistics
 
 bench: $(VENV)/.dev
 	$(BIN)/python bench/run.py

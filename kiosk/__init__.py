@@ -9,6 +9,7 @@ from flask_wtf.csrf import CSRFProtect
 from kiosk import cli, config, db, errors, headers, i18n, notify, retention, settings, sms
 from kiosk.views import admin as admin_views
 from kiosk.views import kiosk as kiosk_views
+from kiosk.views import school_admin, school_kiosk
 from kiosk.views import webhooks as webhook_views
 
 csrf = CSRFProtect()
@@ -27,6 +28,8 @@ def create_app(test_config=None):
     retention.init_app(app)
     app.register_blueprint(kiosk_views.bp, url_prefix="/kiosk")
     app.register_blueprint(admin_views.bp, url_prefix="/admin")
+    app.register_blueprint(school_kiosk.bp, url_prefix="/kiosk/school")
+    app.register_blueprint(school_admin.bp, url_prefix="/admin/schools")
     # Twilio cannot send a CSRF token; these routes check Twilio's signature instead (R11, R20).
     csrf.exempt(webhook_views.bp)
     app.register_blueprint(webhook_views.bp, url_prefix="/webhooks")

@@ -5,9 +5,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from kiosk import abuse, notify
+from kiosk import abuse, i18n, notify
 from kiosk import db as store
 from kiosk.directory import Host, get_host
 from kiosk.notify import DELIVERED, FAILED, SENT, UNDELIVERED, OutgoingSms
@@ -70,7 +71,8 @@ def register(db, checkin, *, kiosk_id=None):
     created = store.now()
     reception = reception_phone()
     messages = [_host_message(visit_id, checkin, reception)]
-    visitor_sms = checkin.confirm and abuse.allow_visitor_sms(db, reception)
+    with force_locale(i18n.default_locale()):  # the budget notice it may send goes to reception
+        visitor_sms = checkin.confirm and abuse.allow_visitor_sms(db, reception)
     if visitor_sms:
         messages.append(_visitor_message(visit_id, checkin, setting("COMPANY_NAME")))
     with store.write_transaction(db):
@@ -94,15 +96,19 @@ def register(db, checkin, *, kiosk_id=None):
 
 
 def _host_message(visit_id, checkin, reception):
+    # Each SMS is in its reader's language: the host's from the directory, reception's the kiosk default.
     if checkin.host:
-        body = _("%(visitor)s has arrived at reception and is waiting for you.", visitor=checkin.name)
+        with force_locale(i18n.host_locale(checkin.host)):
+            body = _("%(visitor)s has arrived at reception and is waiting for you.", visitor=checkin.name)
         return OutgoingSms(visit_id, "host", checkin.host.phone, body)
-    body = _("%(visitor)s is at reception and does not know whom to ask for. Please help them.",
-             visitor=checkin.name)
+    with force_locale(i18n.default_locale()):
+        body = _("%(visitor)s is at reception and does not know whom to ask for. Please help them.",
+                 visitor=checkin.name)
     return OutgoingSms(visit_id, "host", reception.e164, body)
 
 
 def _visitor_message(visit_id, checkin, company):
+    # Built in the check-in request, so in the language the visitor chose on the kiosk.
     if checkin.host:
         body = _("Welcome to %(company)s, %(first_name)s. %(host)s has been told you are here.",
                  company=company, first_name=checkin.first_name, host=checkin.host.name)
@@ -113,8 +119,9 @@ def _visitor_message(visit_id, checkin, company):
 
 
 def _fallback_message(visit_id, checkin, reception):
-    body = _("%(visitor)s is at reception to see %(host)s, who could not be reached by SMS. Please help them.",
-             visitor=checkin.name, host=checkin.host.name)
+    with force_locale(i18n.default_locale()):
+        body = _("%(visitor)s is at reception to see %(host)s, who could not be reached by SMS. Please help them.",
+                 visitor=checkin.name, host=checkin.host.name)
     return OutgoingSms(visit_id, "reception", reception.e164, body)
 
 

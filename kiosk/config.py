@@ -61,6 +61,11 @@ DEFAULTS = {
     "TWILIO_REDACT": False,
     # Cookies are Secure with a __Host- name (R21); off by default only in demo mode, which runs on plain http.
     "COOKIE_SECURE": None,
+    # School visits (issue 4): roster size, and days to keep a visit after its day ends (0: at midnight, Oslo).
+    "ROSTER_MAX_ROWS": 2000,
+    "SCHOOL_VISIT_KEEP_DAYS": 0,
+    # The version of the privacy policy that an apprenticeship consent is given under, kept with each consent.
+    "CONSENT_POLICY_VERSION": "1",
 }
 
 # Twilio's own variable names, read without the KIOSK_ prefix.
@@ -71,12 +76,12 @@ INT_SETTINGS = (
     "SMS_WORKERS", "VISIT_RETENTION_DAYS", "SMS_PER_NUMBER_PER_HOUR", "SMS_PER_NUMBER_PER_DAY",
     "SMS_PREFIX_NUMBERS_PER_HOUR", "SMS_BUDGET_PER_HOUR", "SMS_BUDGET_PER_DAY", "CHECKINS_PER_DEVICE_PER_HOUR",
     "FORM_MIN_SECONDS", "FORM_MAX_SECONDS", "ADMIN_IDLE_MINUTES", "ADMIN_SESSION_HOURS", "LOGIN_MAX_FAILURES",
-    "PAIRING_CODE_MINUTES",
+    "PAIRING_CODE_MINUTES", "ROSTER_MAX_ROWS", "SCHOOL_VISIT_KEEP_DAYS",
 )
 FLOAT_SETTINGS = ("SMS_TIMEOUT_SECONDS", "SMS_RETRY_WINDOW_SECONDS", "SMS_RETRY_BASE_SECONDS", "SMS_RETRY_MAX_SECONDS")
 # from_prefixed_env() parses values as JSON, so KIOSK_RECEPTION_PHONE=41234567 arrives as an int.
 STR_SETTINGS = ("RECEPTION_PHONE", "TWILIO_FROM", "COMPANY_NAME", "DEFAULT_REGION", "DEFAULT_LOCALE", "LOG_LEVEL",
-                "WELCOME_TEXT")
+                "WELCOME_TEXT", "CONSENT_POLICY_VERSION")
 
 
 class ConfigError(Exception):

@@ -215,3 +215,32 @@ def m004_import_previews(db):
         {"id": str, "admin_id": int, "hosts": str, "created_at": str, "expires_at": str},
         pk="id", not_null={"admin_id", "hosts", "created_at", "expires_at"},
     )
+
+
+@migrations()
+def m005_schools(db):
+    """Issue 4: school visits and their rosters (names, role, class only; R34), deleted after the visit day."""
+    db["school_visits"].create(
+        {"id": int, "school": str, "visit_date": str, "host_id": int, "arrival_time": str, "teacher_phone": str,
+         "created_at": str, "expires_at": str},
+        pk="id", not_null={"school", "visit_date", "created_at", "expires_at"},
+    )
+    db["school_visits"].create_index(["expires_at"])
+    db["school_people"].create(
+        {"id": int, "visit_id": int, "first_name": str, "last_name": str, "role": str, "class_name": str,
+         "arrived_at": str},
+        pk="id", foreign_keys=[("visit_id", "school_visits", "id")], not_null={"visit_id", "first_name", "role"},
+    )
+    db["school_people"].create_index(["visit_id"])
+    # Apprenticeship consent (DESIGN.md data map): 12 months from consent, or deleted at once on withdrawal.
+    db["consents"].create(
+        {"id": int, "key": str, "name": str, "email": str, "school": str, "purpose": str, "policy_version": str,
+         "given_at": str, "expires_at": str},
+        pk="id", not_null={"key", "name", "email", "school", "purpose", "policy_version", "given_at", "expires_at"},
+    )
+    db["consents"].create_index(["expires_at"])
+    # A parsed roster waiting up to 15 minutes for the admin's confirmation (never the file).
+    db["school_previews"].create(
+        {"id": str, "admin_id": int, "data": str, "created_at": str, "expires_at": str},
+        pk="id", not_null={"admin_id", "data", "created_at", "expires_at"},
+    )

@@ -7,7 +7,7 @@ from time import monotonic
 
 from flask import current_app
 
-from kiosk import abuse, accounts, checkin, devices
+from kiosk import abuse, accounts, checkin, consent, devices, schools
 from kiosk.db import get_db, now, timestamp
 
 logger = logging.getLogger("kiosk.retention")
@@ -27,6 +27,8 @@ def purge(db):
         "webhook receipts": db.execute("DELETE FROM webhook_events WHERE received_at <= ?",
                                        [timestamp(now() - WEBHOOK_RECEIPTS_KEEP)]).rowcount,
         "import previews": db.execute("DELETE FROM import_previews WHERE expires_at <= ?", [timestamp()]).rowcount,
+        "school visits": schools.purge_expired(db),
+        "apprenticeship consents": consent.purge_expired(db),
     }
 
 

@@ -17,6 +17,7 @@ TEST_CONFIG = {
     "SMS_RETRY_MAX_SECONDS": 0.05,
     "SMS_RETRY_WINDOW_SECONDS": 2,
     "FORM_MIN_SECONDS": 0,  # tests submit at once; tests/test_abuse.py checks the 3-second rule itself
+    "DEFAULT_LOCALE": "en",  # existing tests read English; tests/test_i18n.py checks the other languages
 }
 
 

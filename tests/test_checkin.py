@@ -14,7 +14,7 @@ RECEPTION = "+4741000000"
 @pytest.fixture
 def host(db):
     """Kari Ødegård, a host in the directory."""
-    return create_host(db, name="Kari Ødegård", phone=HOST)
+    return create_host(db, name="Kari Ødegård", phone=HOST, language="en")
 
 
 def check_in(app, db, host, *, confirm=True, name="Ragnhild Berg"):

@@ -36,7 +36,7 @@ def test_purge_with_nothing_to_delete_says_so(runner):
     lines = runner.invoke(args=["purge"]).output.splitlines()
     assert lines[0] == "Deleted 0 expired visit records."
     assert all(line.startswith("Deleted 0 expired ") for line in lines)
-    assert len(lines) == 6
+    assert len(lines) == 8
 
 
 def test_purge_deletes_expired_pairing_codes_sessions_and_webhook_receipts(runner, db):

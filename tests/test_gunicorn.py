@@ -38,7 +38,7 @@ def instance(tmp_path):
     folder = tmp_path / "instance"
     app = create_app({"SECRET_KEY": "x", "SMS_BACKEND": "fake", "DATABASE": str(folder / "kiosk.db")})
     with app.app_context():
-        host = create_host(get_db(), phone=HOST_PHONE)
+        host = create_host(get_db(), phone=HOST_PHONE, language="en")
     _, credential = pair_tablet(app)
     return SimpleNamespace(folder=folder, host_id=host.id, credential=credential)
 
@@ -77,6 +77,7 @@ def gunicorn(instance, twilio_server, tmp_path):
         "KIOSK_TWILIO_API_URL": twilio_server.url, "KIOSK_SMS_TIMEOUT_SECONDS": "2",
         "KIOSK_SMS_RETRY_BASE_SECONDS": "0.1", "KIOSK_SMS_RETRY_WINDOW_SECONDS": "5",
         "KIOSK_FORM_MIN_SECONDS": "0",  # these requests fill the form at once
+        "KIOSK_DEFAULT_LOCALE": "en",  # the texts below are the English source
     }
     server = Gunicorn(env, tmp_path / "gunicorn.log")
     yield server

@@ -30,7 +30,7 @@ def require_admin():
     if token:
         session.pop(SESSION_KEY)
         flash("Your session has ended. Sign in again.", "info")
-    return redirect(url_for(".login"))
+    return redirect(url_for("admin.login"))  # absolute: kiosk/views/school_admin.py reuses this check
 
 
 @bp.after_request

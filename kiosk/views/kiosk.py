@@ -4,17 +4,19 @@ Everything but pairing answers only a paired tablet (SECURITY.md R7).
 """
 
 import secrets
+from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, session, url_for
 
-from kiosk import abuse, checkin, devices
+from kiosk import abuse, checkin, devices, i18n
 from kiosk.db import get_db
 from kiosk.directory import search_hosts
 from kiosk.forms import RECEPTION, CheckinForm, PairForm
 
 bp = Blueprint("kiosk", __name__)
 
-OPEN_ENDPOINTS = {"kiosk.pair"}
+# Choosing a language only changes what the screen shows, so an unpaired tablet may do it too.
+OPEN_ENDPOINTS = {"kiosk.pair", "kiosk.language"}
 JSON_ENDPOINTS = {"kiosk.hosts", "kiosk.visit_status"}
 TEN_YEARS = 10 * 365 * 24 * 3600
 
@@ -54,7 +56,27 @@ def pair():
 
 @bp.get("/")
 def welcome():
+    if request.args.get("reset"):
+        # The idle timer and the status screen come back here with ?reset=1: the next visitor starts afresh.
+        i18n.reset()
+        return redirect(url_for(".welcome"))
     return render_template("kiosk/welcome.html")
+
+
+@bp.get("/language/<code>")
+def language(code):
+    """The language picker's links: a display preference in the session, so no CSRF token is needed."""
+    if not i18n.choose(code):
+        abort(404)
+    return redirect(_local_path(request.args.get("next", "")) or url_for(".welcome"))
+
+
+def _local_path(target):
+    """`target` if it is a path on this site, else None: the picker must not become an open redirect."""
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return None if any(ord(c) < 32 for c in target) else target
 
 
 @bp.route("/checkin", methods=["GET", "POST"])

@@ -1,0 +1,407 @@
+"""School visits: a roster from the school's list, a group check-in on the kiosk, and a purge after the visit day.
+
+The roster holds names, role and class only (SECURITY.md R34). A file with anything like a national identity
+number or a birth date, or with other columns, is refused before any of it is stored.
+"""
+
+import json
+import re
+import secrets
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
+from kiosk import db as store
+from kiosk import notify
+from kiosk.checkin import reception_phone
+from kiosk.db import timestamp, write_transaction
+from kiosk.directory import fold, get_host
+from kiosk.notify import OutgoingSms
+from kiosk.settings import setting
+from kiosk.spreadsheet import FORMULA_TRIGGERS, SpreadsheetError, read_table
+
+OSLO = ZoneInfo("Europe/Oslo")
+PREVIEW_MINUTES = 15
+NAME_MAX_LENGTH = 100
+CLASS_MAX_LENGTH = 20
+SCHOOL_MAX_LENGTH = 100
+
+COLUMNS = {
+    "name": ("name", "full name", "navn", "fullt navn", "fullt namn", "namn"),
+    "first_name": ("first name", "firstname", "given name", "fornavn", "førenamn"),
+    "last_name": ("last name", "lastname", "surname", "family name", "etternavn", "etternamn"),
+    "role": ("role", "rolle", "type"),
+    "class_name": ("class", "klasse", "gruppe", "group"),
+}
+ROLES = {
+    "pupil": ("pupil", "student", "elev", "pupils", "students", "elever"),
+    "teacher": ("teacher", "lærer", "lærar", "laerer", "larer", "laerar", "teachers", "lærere", "lærarar"),
+}
+# Anything like a Norwegian national identity number (11 digits, maybe split 6+5) or a date of birth.
+_SENSITIVE = re.compile(
+    r"(?<!\d)\d{6}\s?\d{5}(?!\d)"
+    r"|(?<!\d)\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})(?!\d)"
+    r"|(?<!\d)\d{4}[./-]\d{1,2}[./-]\d{1,2}(?!\d)"
+)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+SENSITIVE_MESSAGE = (
+    "This list holds something that looks like a national identity number or a date of birth (line {line}). "
+    "Nothing of it has been saved. Remove it and upload the list again: a roster may only hold names, role "
+    "and class."
+)
+
+
+class RosterError(ValueError):
+    """The roster cannot be used at all; str(error) says why in plain words, without repeating its content."""
+
+
+@dataclass(frozen=True)
+class Person:
+    first_name: str = field(repr=False)
+    last_name: str = field(repr=False)
+    role: str = "pupil"
+    class_name: str = ""
+
+    @property
+    def short_name(self):
+        """First name and last initial: "Ola N."."""
+        return f"{self.first_name} {self.last_name[:1]}.".strip() if self.last_name else self.first_name
+
+
+@dataclass(frozen=True)
+class RosterLine:
+    line: int
+    message: str
+
+
+@dataclass
+class Roster:
+    people: list[Person] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+    errors: list[RosterLine] = field(default_factory=list)
+    duplicates: list[RosterLine] = field(default_factory=list)
+
+
+# Parsing
+
+
+def parse_roster_file(data, filename, *, max_rows):
+    """A roster from CSV or XLSX bytes; raises RosterError (R27, R34)."""
+    try:
+        table = read_table(data, filename or "roster", max_rows=max_rows, max_columns=50)
+    except SpreadsheetError as e:
+        raise RosterError(str(e)) from e
+    _refuse_sensitive([(1, cell) for cell in table.header])
+    _refuse_sensitive([(row.line, value) for row in table.rows for value in row.values.values()])
+    columns = _columns(table.header)
+    rows = [(row.line, {key: row.values.get(column, "") for key, column in columns.items()}) for row in table.rows]
+    return _roster(rows)
+
+
+def parse_roster_text(text, *, max_rows):
+    """A pasted list: one name per line, everyone a pupil."""
+    lines = [(number, line.strip()) for number, line in enumerate((text or "").splitlines(), start=1)]
+    lines = [(number, line) for number, line in lines if line]
+    if not lines:
+        raise RosterError("The list is empty.")
+    if len(lines) > max_rows:
+        raise RosterError(f"The list has more than {max_rows:,} names. Split the visit into smaller groups.")
+    _refuse_sensitive(lines)
+    return _roster([(number, {"name": line}) for number, line in lines])
+
+
+def _refuse_sensitive(cells):
+    for line, text in cells:
+        if _SENSITIVE.search(text or ""):
+            raise RosterError(SENSITIVE_MESSAGE.format(line=line))
+
+
+def _columns(header):
+    columns, extra = {}, []
+    for name in filter(None, header):
+        key = next((key for key, aliases in COLUMNS.items() if name.replace("_", " ") in aliases), None)
+        if key is None:
+            extra.append(name)
+        elif key in columns:
+            raise RosterError(f"The columns “{columns[key]}” and “{name}” mean the same. Keep one of them.")
+        else:
+            columns[key] = name
+    if extra:
+        raise RosterError(
+            "A roster may only have the columns name (or first name and last name), role and class. "
+            f"Nothing has been saved. Remove the column{'s' if len(extra) > 1 else ''} “{'”, “'.join(extra)}”."
+        )
+    if "name" not in columns and "first_name" not in columns:
+        raise RosterError("The header row needs a column for the name (name or navn, or first name and last name).")
+    return columns
+
+
+def _roster(rows):
+    roster, first_line = Roster(), {}
+    for line, values in rows:
+        try:
+            person = _person(values)
+        except ValueError as e:
+            roster.errors.append(RosterLine(line, str(e)))
+            continue
+        key = (fold(f"{person.first_name} {person.last_name}"), fold(person.class_name))
+        if key in first_line:
+            roster.duplicates.append(RosterLine(line, f"the same person as on line {first_line[key]}"))
+            continue
+        first_line[key] = line
+        roster.people.append(person)
+        roster.lines.append(line)
+    return roster
+
+
+def _person(values):
+    if values.get("name"):
+        first, _, last = _text(values["name"], "name", NAME_MAX_LENGTH).rpartition(" ")
+        first, last = (first, last) if first else (last, "")
+    else:
+        first = _text(values.get("first_name", ""), "first name", NAME_MAX_LENGTH)
+        last = _text(values.get("last_name", ""), "last name", NAME_MAX_LENGTH)
+    if not first:
+        raise ValueError("the name is missing")
+    return Person(" ".join(first.split()), " ".join(last.split()), _role(values.get("role", "")),
+                  _text(values.get("class_name", ""), "class", CLASS_MAX_LENGTH))
+
+
+def _text(text, label, max_length):
+    text = unicodedata.normalize("NFC", text.strip())
+    if text.startswith(FORMULA_TRIGGERS):
+        raise ValueError(f"the {label} starts with =, +, -, @ or a tab, which a spreadsheet would run as a formula")
+    if _CONTROL.search(text):
+        raise ValueError(f"the {label} contains a line break or another invisible character")
+    if len(text) > max_length:
+        raise ValueError(f"the {label} is longer than {max_length} characters")
+    return text
+
+
+def _role(text):
+    word = text.strip().casefold()
+    if not word:
+        return "pupil"
+    for role, words in ROLES.items():
+        if word in words:
+            return role
+    raise ValueError("the role must be pupil (elev) or teacher (lærer)")
+
+
+# Time: a visit's data lives until the end of its day in Oslo, plus SCHOOL_VISIT_KEEP_DAYS.
+
+
+def today():
+    return store.now().astimezone(OSLO).date()
+
+
+def expires_at(visit_date, keep_days=0):
+    end = datetime.combine(visit_date + timedelta(days=1 + keep_days), time(0), tzinfo=OSLO)
+    return timestamp(end.astimezone(UTC))
+
+
+# The admin area
+
+
+@dataclass(frozen=True)
+class SchoolVisit:
+    id: int
+    school: str
+    visit_date: str
+    host_id: int
+    arrival_time: str | None
+    teacher_phone: str | None = field(default=None, repr=False)
+    people: int = 0
+    arrived: int = 0
+
+
+_VISITS = """
+    SELECT v.id, v.school, v.visit_date, v.host_id, v.arrival_time, v.teacher_phone,
+           (SELECT count(*) FROM school_people p WHERE p.visit_id = v.id),
+           (SELECT count(*) FROM school_people p WHERE p.visit_id = v.id AND p.arrived_at IS NOT NULL)
+    FROM school_visits v WHERE v.expires_at > ?
+"""
+
+
+def list_visits(db):
+    """Every visit that has not expired, the soonest first."""
+    rows = db.execute(_VISITS + " ORDER BY v.visit_date, v.arrival_time, v.school", [timestamp()]).fetchall()
+    return [SchoolVisit(*row) for row in rows]
+
+
+def visits_today(db):
+    rows = db.execute(_VISITS + " AND v.visit_date = ? ORDER BY v.arrival_time, v.school",
+                      [timestamp(), today().isoformat()]).fetchall()
+    return [SchoolVisit(*row) for row in rows]
+
+
+def get_visit(db, visit_id, *, today_only=False):
+    query = _VISITS + " AND v.id = ?" + (" AND v.visit_date = ?" if today_only else "")
+    args = [timestamp(), visit_id] + ([today().isoformat()] if today_only else [])
+    row = db.execute(query, args).fetchone()
+    return SchoolVisit(*row) if row else None
+
+
+def save_preview(db, visit, roster, *, admin_id):
+    """Keep a parsed visit for PREVIEW_MINUTES until the admin confirms it (never the file); returns its id."""
+    preview_id = secrets.token_urlsafe(16)
+    moment = store.now()
+    data = {"visit": visit, "people": [asdict(person) for person in roster.people]}
+    with write_transaction(db):
+        db.execute("DELETE FROM school_previews WHERE expires_at <= ?", [timestamp(moment)])
+        db["school_previews"].insert({
+            "id": preview_id, "admin_id": admin_id, "data": json.dumps(data), "created_at": timestamp(moment),
+            "expires_at": timestamp(moment + timedelta(minutes=PREVIEW_MINUTES)),
+        })
+    return preview_id
+
+
+def confirm_preview(db, preview_id, *, admin_id, keep_days=0):
+    """Save the visit and roster of this admin's unexpired preview, which is deleted; the new visit's id or None."""
+    with write_transaction(db):
+        row = db.execute(
+            "SELECT data FROM school_previews WHERE id = ? AND admin_id = ? AND expires_at > ?",
+            [preview_id, admin_id, timestamp()],
+        ).fetchone()
+        db.execute("DELETE FROM school_previews WHERE id = ? OR expires_at <= ?", [preview_id, timestamp()])
+        if row is None:
+            return None
+        data = json.loads(row[0])
+        visit = data["visit"]
+        visit_id = db["school_visits"].insert({
+            **visit, "created_at": timestamp(),
+            "expires_at": expires_at(date.fromisoformat(visit["visit_date"]), keep_days),
+        }).last_pk
+        db["school_people"].insert_all([{**person, "visit_id": visit_id} for person in data["people"]])
+    return visit_id
+
+
+def delete_visit(db, visit_id):
+    with write_transaction(db):
+        db.execute("DELETE FROM school_people WHERE visit_id = ?", [visit_id])
+        deleted = db.execute("DELETE FROM school_visits WHERE id = ?", [visit_id]).rowcount
+    wipe_wal(db)
+    return deleted
+
+
+def wipe_wal(db):
+    """Copy the zeroed pages into the database and empty the WAL, where the old pages with the names still are.
+
+    secure_delete zeroes a deleted row in its page, but WAL mode writes that page anew and keeps the old frame
+    until a checkpoint. If another worker is in the middle of a read, this cannot finish; the next purge retries.
+    """
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+
+
+def purge_expired(db):
+    """Delete school visits, their rosters and previews past their time; returns how many visits went."""
+    moment = timestamp()
+    with write_transaction(db):
+        db.execute("DELETE FROM school_previews WHERE expires_at <= ?", [moment])
+        db.execute("DELETE FROM school_people WHERE visit_id IN "
+                   "(SELECT id FROM school_visits WHERE expires_at <= ?)", [moment])
+        deleted = db.execute("DELETE FROM school_visits WHERE expires_at <= ?", [moment]).rowcount
+    wipe_wal(db)
+    return deleted
+
+
+# The kiosk: group check-in
+
+
+@dataclass(frozen=True)
+class Member:
+    id: int
+    short_name: str
+    role: str
+    class_name: str
+    arrived: bool
+
+
+def list_members(db, visit_id):
+    """The roster of a visit as the teacher sees it on the kiosk: first name and last initial only."""
+    rows = db.execute(
+        "SELECT id, first_name, last_name, role, class_name, arrived_at IS NOT NULL FROM school_people "
+        "WHERE visit_id = ? ORDER BY role DESC, first_name, last_name", [visit_id]
+    ).fetchall()
+    return [Member(r[0], Person(r[1], r[2] or "").short_name, r[3], r[4] or "", bool(r[5])) for r in rows]
+
+
+def check_in_group(db, visit, member_ids, *, kiosk_id):
+    """Mark these people as arrived, record one PII-free visit and send one host SMS; returns the visit record id.
+
+    Returns None when none of the ids is someone on this visit who has not yet arrived.
+    """
+    try:
+        messages, record_id = _record_group(db, visit, member_ids, kiosk_id)
+    except _NobodyNew:
+        return None
+    notify.dispatch(messages, fallback=_fallback(visit, record_id))
+    return record_id
+
+
+class _NobodyNew(Exception):
+    """Nobody in the check-in was on the roster and not yet arrived: undo it."""
+
+
+def _record_group(db, visit, member_ids, kiosk_id):
+    host = get_host(db, visit.host_id, active_only=False)
+    record_id = secrets.token_urlsafe(16)
+    moment = store.now()
+    with write_transaction(db):
+        earlier = db.execute("SELECT count(*) FROM school_people WHERE visit_id = ? AND arrived_at IS NOT NULL",
+                             [visit.id]).fetchone()[0]
+        ids = [int(i) for i in member_ids]
+        new = db.execute(
+            "UPDATE school_people SET arrived_at = ? WHERE visit_id = ? AND arrived_at IS NULL "
+            "AND id IN (SELECT value FROM json_each(?))", [timestamp(moment), visit.id, json.dumps(ids)],
+        ).rowcount
+        if not new:
+            raise _NobodyNew
+        db["visits"].insert({
+            "id": record_id, "host_id": visit.host_id, "kiosk_id": kiosk_id, "created_at": timestamp(moment),
+            "expires_at": timestamp(moment + timedelta(days=current_app.config["VISIT_RETENTION_DAYS"])),
+        })
+        # A host removed since the visit was planned: reception is told instead, as for a walk-in without a host.
+        to = host.phone if host else getattr(reception_phone(), "e164", None)
+        messages = [_message(db, record_id, "host", to, _host_text(visit, new, earlier))] if to else []
+        if visit.teacher_phone:
+            messages.append(_message(db, record_id, "visitor", visit.teacher_phone,
+                                     _teacher_text(visit, new + earlier, host)))
+    return messages, record_id
+
+
+def _message(db, record_id, recipient, to, body):
+    return OutgoingSms(record_id, recipient, to, body, notify.create_message(db, record_id, recipient))
+
+
+def _fallback(visit, record_id):
+    """The SMS to reception if the host's fails, as for a walk-in (the status page waits for it)."""
+    reception = reception_phone()
+    host = get_host(store.get_db(), visit.host_id, active_only=False)
+    if reception is None or host is None:
+        return None
+    body = _("%(school)s is at reception to see %(host)s, who could not be reached by SMS. Please help them.",
+             school=visit.school, host=host.name)
+    return OutgoingSms(record_id, "reception", reception.e164, body)
+
+
+def _host_text(visit, new, earlier):
+    total = visit.people
+    if earlier:
+        return ngettext("%(school)s: %(num)d more has arrived (%(arrived)d of %(total)d).",
+                        "%(school)s: %(num)d more have arrived (%(arrived)d of %(total)d).",
+                        new, school=visit.school, arrived=new + earlier, total=total)
+    return ngettext("%(school)s: %(num)d of %(total)d has arrived at reception.",
+                    "%(school)s: %(num)d of %(total)d have arrived at reception.",
+                    new, school=visit.school, total=total)
+
+
+def _teacher_text(visit, arrived, host):
+    return _("Welcome to %(company)s. %(arrived)d of %(total)d from %(school)s are checked in, and %(host)s "
+             "has been told you are here.", company=setting("COMPANY_NAME"), arrived=arrived, total=visit.people,
+             school=visit.school, host=host.name if host else _("reception"))

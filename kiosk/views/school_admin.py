@@ -1,0 +1,154 @@
+"""School visits in the admin area: list, new visit with a roster preview, confirm, delete.
+
+The uploaded file is read in memory and never kept; a refused roster (R34) leaves nothing behind.
+"""
+
+import io
+
+from flask import Blueprint, current_app, flash, g, redirect, render_template, url_for
+from flask_wtf.file import FileField
+from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField, TimeField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from kiosk import audit, consent, directory, schools
+from kiosk.admin_forms import AdminForm, _strip
+from kiosk.db import get_db
+from kiosk.phone import InvalidPhoneError, PhoneNumber
+from kiosk.views import admin as admin_views
+
+bp = Blueprint("school_admin", __name__)
+HOST_CHOICES_LIMIT = 5000
+# The admin area's own sign-in check, no-store header and page context (alerts, the signed-in admin).
+bp.before_request(admin_views.require_admin)
+bp.after_request(admin_views.no_store)
+bp.context_processor(admin_views.admin_context)
+
+
+class SchoolVisitForm(AdminForm):
+    school = StringField("School", filters=[_strip],
+                         validators=[DataRequired("Enter the school’s name."), Length(max=schools.SCHOOL_MAX_LENGTH)])
+    visit_date = DateField("Date", validators=[DataRequired("Enter the date of the visit.")])
+    host_id = SelectField("Host", coerce=int, validate_choice=True)
+    arrival_time = TimeField("Expected arrival time (optional)", validators=[Optional()])
+    teacher_phone = StringField("Teacher’s mobile number (optional)", filters=[_strip])
+    roster = FileField("Roster file")
+    pasted = TextAreaField("Or paste a list of names, one per line", filters=[_strip])
+
+    def validate_visit_date(self, field):
+        if field.data and field.data < schools.today():
+            raise ValidationError("The date has passed. Enter today’s date or a later one.")
+
+    def validate_teacher_phone(self, field):
+        if not field.data:
+            return
+        cfg = current_app.config
+        try:
+            field.data = PhoneNumber.parse(field.data, region=cfg["DEFAULT_REGION"],
+                                           allowed_countries=cfg["ALLOWED_COUNTRIES"]).e164
+        except InvalidPhoneError as e:
+            raise ValidationError(e.message) from e
+
+    def visit(self):
+        return {"school": self.school.data, "visit_date": self.visit_date.data.isoformat(),
+                "host_id": self.host_id.data,
+                "arrival_time": self.arrival_time.data.strftime("%H:%M") if self.arrival_time.data else None,
+                "teacher_phone": self.teacher_phone.data or None}
+
+
+class ConfirmForm(AdminForm):
+    preview_id = HiddenField(validators=[DataRequired()])
+
+
+class DeleteForm(AdminForm):
+    pass
+
+
+@bp.get("/")
+def visits():
+    return render_template("admin/school_visits.html", visits=schools.list_visits(get_db()),
+                           hosts={host.id: host.name for host in directory.list_hosts(get_db())},
+                           delete_form=DeleteForm())
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new_visit():
+    form = SchoolVisitForm()
+    hosts, _ = directory.find_hosts(get_db(), limit=HOST_CHOICES_LIMIT)
+    form.host_id.choices = [(host.id, host.name) for host in hosts if host.active]
+    if form.validate_on_submit():
+        try:
+            return _preview(form)
+        except schools.RosterError as e:
+            form.roster.errors = [str(e)]
+    return render_template("admin/school_form.html", form=form), 422 if form.is_submitted() else 200
+
+
+def _preview(form):
+    max_rows = current_app.config["ROSTER_MAX_ROWS"]
+    upload = form.roster.data
+    if upload and upload.filename:
+        roster = schools.parse_roster_file(upload.read(), upload.filename, max_rows=max_rows)
+    elif form.pasted.data:
+        roster = schools.parse_roster_text(form.pasted.data, max_rows=max_rows)
+    else:
+        raise schools.RosterError("Choose a roster file, or paste a list of names.")
+    visit = form.visit()
+    preview_id = schools.save_preview(get_db(), visit, roster, admin_id=g.admin.id) if roster.people else None
+    host = directory.get_host(get_db(), visit["host_id"], active_only=False)
+    return render_template("admin/school_preview.html", visit=visit, host=host, roster=roster,
+                           confirm=ConfirmForm(formdata=None, preview_id=preview_id),
+                           minutes=schools.PREVIEW_MINUTES)
+
+
+@bp.post("/confirm")
+def confirm():
+    form = ConfirmForm()
+    visit_id = schools.confirm_preview(get_db(), form.preview_id.data or "", admin_id=g.admin.id,
+                                       keep_days=current_app.config["SCHOOL_VISIT_KEEP_DAYS"])
+    if visit_id is None:
+        flash(f"That preview has expired (after {schools.PREVIEW_MINUTES} minutes). Upload the roster again.",
+              "error")
+        return redirect(url_for(".new_visit"))
+    audit.record(get_db(), "school_visit_added", admin_id=g.admin.id, school_visit=visit_id)
+    flash("The school visit is saved.", "success")
+    return redirect(url_for(".visits"))
+
+
+@bp.post("/<int:visit_id>/delete")
+def delete(visit_id):
+    if schools.delete_visit(get_db(), visit_id):
+        audit.record(get_db(), "school_visit_deleted", admin_id=g.admin.id, school_visit=visit_id)
+        flash("The school visit and its roster are deleted.", "success")
+    return redirect(url_for(".visits"))
+
+
+# Apprenticeship consents
+
+
+@bp.get("/consents")
+def consents():
+    found = consent.list_consents(get_db())
+    schools_seen = sorted({c.school for c in found})
+    return render_template("admin/school_consents.html", by_school=[
+        (school, [c for c in found if c.school == school]) for school in schools_seen], form=DeleteForm())
+
+
+@bp.post("/consents/<int:consent_id>/withdraw")
+def withdraw_consent(consent_id):
+    if consent.withdraw(get_db(), consent_id):
+        audit.record(get_db(), "consent_withdrawn", admin_id=g.admin.id, consent=consent_id)
+        flash("The consent is withdrawn, and the name and e-mail address are deleted.", "success")
+    return redirect(url_for(".consents"))
+
+
+@bp.get("/consents.csv")
+def export_consents():
+    stream = io.StringIO(newline="")
+    count = consent.export_consents(get_db(), stream, _withdraw_link)
+    audit.record(get_db(), "consents_exported", admin_id=g.admin.id, consents=count)
+    return stream.getvalue().encode("utf-8"), {"Content-Type": "text/csv; charset=utf-8",
+                                               "Content-Disposition": "attachment; filename=consents.csv"}
+
+
+def _withdraw_link(found):
+    return admin_views._public_url("school_kiosk.withdraw", token=consent.withdraw_token(found))

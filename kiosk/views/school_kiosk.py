@@ -1,0 +1,106 @@
+"""The reception tablet's school visit pages: today's visits, the group check-in, the apprenticeship offer.
+
+Paired tablets only (R34), except the withdrawal link of a consent, which a pupil opens from an e-mail.
+"""
+
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, StringField
+from wtforms.validators import DataRequired, ValidationError
+
+from kiosk import consent, schools
+from kiosk.db import get_db
+from kiosk.settings import setting
+from kiosk.views import kiosk as kiosk_views
+
+bp = Blueprint("school_kiosk", __name__)
+OPEN_ENDPOINTS = {"school_kiosk.withdraw", "school_kiosk.withdrawn"}
+
+
+@bp.before_request
+def require_paired_device():
+    if request.endpoint in OPEN_ENDPOINTS:
+        return None
+    return kiosk_views.require_paired_device()
+
+
+bp.after_request(kiosk_views.no_store)
+
+
+@bp.app_template_global()
+def school_visits_today():
+    """Whether the welcome screen offers the School visit button."""
+    return bool(schools.visits_today(get_db()))
+
+
+@bp.get("/")
+def visits():
+    return render_template("kiosk/school_visits.html", visits=schools.visits_today(get_db()))
+
+
+@bp.route("/<int:visit_id>", methods=["GET", "POST"])
+def group(visit_id):
+    visit = schools.get_visit(get_db(), visit_id, today_only=True) or abort(404)
+    if request.method == "POST":
+        ids = [value for value in request.form.getlist("person") if value.isdigit()]
+        record_id = schools.check_in_group(get_db(), visit, ids, kiosk_id=g.device.id)
+        if record_id is not None:
+            kiosk_views._next_turn()
+            return redirect(url_for("kiosk.visit", visit_id=record_id))
+    members = schools.list_members(get_db(), visit_id)
+    status = 422 if request.method == "POST" else 200
+    return render_template("kiosk/school_group.html", visit=visit, members=members,
+                           nobody=request.method == "POST"), status
+
+
+# Apprenticeships
+
+
+class ConsentForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Enter your name."))])
+    email = StringField(_l("E-mail"), validators=[DataRequired(_l("Enter your e-mail address."))])
+    agree = BooleanField(_l("Yes, I want to hear about apprenticeships, and I agree to the text above."),
+                         default=False, validators=[DataRequired(_l("Tick the box if you want to hear from us."))])
+
+    def validate_name(self, field):
+        try:
+            field.data = consent.check_name(field.data)
+        except consent.ConsentError as e:
+            raise ValidationError(_l("Write your name, in at most 100 characters.")) from e
+
+    def validate_email(self, field):
+        try:
+            field.data = consent.check_email(field.data)
+        except consent.ConsentError as e:
+            raise ValidationError(_l("Enter an e-mail address like name@example.com.")) from e
+
+
+@bp.route("/<int:visit_id>/apprenticeships", methods=["GET", "POST"])
+def apprenticeships(visit_id):
+    visit = schools.get_visit(get_db(), visit_id, today_only=True) or abort(404)
+    form = ConsentForm()
+    if form.validate_on_submit():
+        consent.give(get_db(), name=form.name.data, email=form.email.data, school=visit.school,
+                     policy_version=current_app.config["CONSENT_POLICY_VERSION"])
+        kiosk_views._next_turn()
+        return redirect(url_for(".apprenticeships", visit_id=visit_id, saved=1))
+    text = consent.CONSENT_TEXT % {"company": setting("COMPANY_NAME")}
+    return render_template("kiosk/school_consent.html", visit=visit, form=form, consent_text=text,
+                           saved=request.args.get("saved") == "1" and not form.is_submitted(),
+                           version=current_app.config["CONSENT_POLICY_VERSION"]), 422 if form.is_submitted() else 200
+
+
+@bp.route("/consent/withdraw/<token>", methods=["GET", "POST"])
+def withdraw(token):
+    # GET only asks: mail scanners open links, and must not withdraw a consent by doing so.
+    found = consent.consent_for_token(get_db(), token)
+    if request.method == "POST" and found is not None:
+        consent.withdraw(get_db(), found.id)
+        return redirect(url_for(".withdrawn"))
+    return render_template("kiosk/school_withdraw.html", found=found), 200 if found else 404
+
+
+@bp.get("/consent/withdrawn")
+def withdrawn():
+    return render_template("kiosk/school_withdraw.html", found=None, done=True)

@@ -1,0 +1,164 @@
+"""Group check-in on the kiosk: today's visits by school, short names, one visit record and one host SMS."""
+
+from datetime import date
+
+import pytest
+
+from kiosk import schools
+from kiosk.db import get_db
+from kiosk.schools import Person, Roster
+from tests.helpers import create_host, csrf_token, get_page, tablet_client
+
+SCHOOL = "Bjerke videregående skole"
+
+
+def create_school_visit(db, host, *, school=SCHOOL, visit_date=None, people=None, teacher_phone=None):
+    """A confirmed school visit, made through the admin's preview path; returns its id."""
+    people = people or [Person("Ola", "Nordmann"), Person("Kari", "Kanarifugl", class_name="8B"),
+                        Person("Liv", "Lærer", "teacher")]
+    visit = {"school": school, "visit_date": (visit_date or schools.today()).isoformat(), "host_id": host.id,
+             "arrival_time": "09:30", "teacher_phone": teacher_phone}
+    preview = schools.save_preview(db, visit, Roster(people=people), admin_id=1)
+    return schools.confirm_preview(db, preview, admin_id=1)
+
+
+@pytest.fixture
+def db(app):
+    """The app's database without an app context held open."""
+    with app.app_context():
+        return get_db()
+
+
+@pytest.fixture
+def host(db):
+    return create_host(db)
+
+
+@pytest.fixture
+def visit_id(db, host):
+    return create_school_visit(db, host)
+
+
+def member_ids(page):
+    return [box["value"] for box in page.select("input[name=person]") if not box.has_attr("disabled")]
+
+
+def check_in(client, visit_id, count=None):
+    page = get_page(client, f"/kiosk/school/{visit_id}")
+    ids = member_ids(page)[:count]
+    return client.post(f"/kiosk/school/{visit_id}", data={"csrf_token": csrf_token(page), "person": ids})
+
+
+def test_the_welcome_screen_has_no_school_button_without_a_visit_today(client, db, host):
+    create_school_visit(db, host, visit_date=date.fromordinal(schools.today().toordinal() + 1))
+    assert "School visit" not in get_page(client, "/kiosk/").text
+
+
+def test_the_welcome_screen_offers_todays_school_visits(client, visit_id):
+    link = get_page(client, "/kiosk/").find("a", string="School visit")
+    assert link["href"] == "/kiosk/school/"
+    page = get_page(client, link["href"])
+    assert [a.text for a in page.select(".school-visits a")] == [SCHOOL]
+
+
+def test_the_group_page_shows_first_names_and_last_initials_only(client, visit_id):
+    page = get_page(client, f"/kiosk/school/{visit_id}")
+    names = [label.text for label in page.select("#school-people label")]
+    assert names == ["Liv L. (teacher)", "Kari K. – 8B", "Ola N."]
+    assert "Kanarifugl" not in page.text and "Nordmann" not in page.text
+    assert page.select_one("label[for=school-search]").text == "Find a name"
+    assert page.select_one("script[src$='school.js']")
+    assert page.select_one("button[type=submit]").text == "Check in group"
+
+
+def test_checking_in_a_group_sends_one_host_sms_and_shows_the_status_page(app, client, db, host, visit_id, sms_outbox):
+    response = check_in(client, visit_id, count=2)
+    assert response.status_code == 302 and response.location.startswith("/kiosk/visits/")
+    app.extensions["dispatcher"].drain(timeout=10)
+    assert [(sms.to, sms.body) for sms in sms_outbox] == [(host.phone, f"{SCHOOL}: 2 of 3 have arrived at reception.")]
+    record = next(db["visits"].rows)
+    assert record["host_id"] == host.id and record["kiosk_id"] is not None
+    assert set(record) == {"id", "host_id", "kiosk_id", "created_at", "expires_at"}
+    assert get_page(client, response.location).select_one("h1")
+
+
+def test_one_arrival_is_singular(app, client, visit_id, sms_outbox):
+    check_in(client, visit_id, count=1)
+    app.extensions["dispatcher"].drain(timeout=10)
+    assert sms_outbox[0].body == f"{SCHOOL}: 1 of 3 has arrived at reception."
+
+
+def test_late_arrivals_are_shown_and_get_a_short_host_sms(app, client, visit_id, sms_outbox):
+    check_in(client, visit_id, count=2)
+    page = get_page(client, f"/kiosk/school/{visit_id}")
+    assert len(page.select("input[name=person][disabled][checked]")) == 2
+    assert "already checked in" in page.text
+    check_in(client, visit_id)
+    app.extensions["dispatcher"].drain(timeout=10)
+    assert sms_outbox[-1].body == f"{SCHOOL}: 1 more has arrived (3 of 3)."
+
+
+def test_the_teacher_gets_an_sms_when_a_mobile_was_given(app, client, db, host, sms_outbox):
+    visit_id = create_school_visit(db, host, teacher_phone="+4741234888")
+    check_in(client, visit_id)
+    app.extensions["dispatcher"].drain(timeout=10)
+    teacher = [sms for sms in sms_outbox if sms.to == "+4741234888"]
+    assert len(teacher) == 1 and "3 of 3" in teacher[0].body
+    assert len(sms_outbox) == 2
+
+
+def test_checking_in_nobody_sends_nothing(app, client, db, visit_id, sms_outbox):
+    page = get_page(client, f"/kiosk/school/{visit_id}")
+    response = client.post(f"/kiosk/school/{visit_id}", data={"csrf_token": csrf_token(page)})
+    assert response.status_code == 422
+    assert db["visits"].count == 0 and sms_outbox == []
+
+
+def test_people_of_another_visit_cannot_be_checked_in(client, db, host, visit_id):
+    other = create_school_visit(db, host, school="Other school")
+    page = get_page(client, f"/kiosk/school/{other}")
+    ids = member_ids(page)
+    client.post(f"/kiosk/school/{visit_id}", data={"csrf_token": csrf_token(page), "person": ids})
+    assert db.execute("SELECT count(*) FROM school_people WHERE arrived_at IS NOT NULL").fetchone()[0] == 0
+
+
+def test_a_visit_on_another_day_is_not_offered(client, db, host):
+    later = create_school_visit(db, host, visit_date=date.fromordinal(schools.today().toordinal() + 1))
+    get_page(client, f"/kiosk/school/{later}", status=404)
+
+
+@pytest.mark.parametrize("url", ["/kiosk/school/", "/kiosk/school/{id}"])
+def test_an_unpaired_device_sees_no_school_data(unpaired_client, visit_id, url):
+    response = unpaired_client.get(url.format(id=visit_id))
+    assert response.status_code == 403
+    assert b"Bjerke" not in response.data and b"Ola" not in response.data
+
+
+def test_the_host_search_never_finds_pupils(app, visit_id):
+    client = tablet_client(app)
+    assert client.get("/kiosk/hosts?q=Kanarifugl").json == []
+    assert client.get("/kiosk/hosts?q=Ola").json == []
+
+
+def test_school_pages_are_not_cached(client, visit_id):
+    assert client.get(f"/kiosk/school/{visit_id}").headers["Cache-Control"] == "no-store"
+
+
+def test_reception_is_told_when_the_host_cannot_be_reached(app, client, host, visit_id, sms, sms_outbox):
+    sms.fail(to=host.phone, code=21211)
+    response = check_in(client, visit_id)
+    app.extensions["dispatcher"].drain(timeout=10)
+    assert [s.to for s in sms_outbox] == [app.config["RECEPTION_PHONE"]]
+    assert SCHOOL in sms_outbox[0].body and host.name in sms_outbox[0].body
+    status = client.get(response.location + "/status").json
+    assert status["reception"] == "sent" and status["final"]
+
+
+def test_reception_is_told_when_the_host_was_removed(app, client, db, host, visit_id, sms_outbox):
+    from kiosk.directory import delete_host
+
+    delete_host(db, host.id)
+    check_in(client, visit_id, count=1)
+    app.extensions["dispatcher"].drain(timeout=10)
+    assert [(s.to, s.body) for s in sms_outbox] == [(app.config["RECEPTION_PHONE"],
+                                                    f"{SCHOOL}: 1 of 3 has arrived at reception.")]
