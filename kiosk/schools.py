@@ -13,11 +13,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 
 from kiosk import db as store
-from kiosk import notify
+from kiosk import i18n, notify
 from kiosk.checkin import reception_phone
 from kiosk.db import timestamp, write_transaction
 from kiosk.directory import fold, get_host
@@ -368,7 +368,9 @@ def _record_group(db, visit, member_ids, kiosk_id):
         })
         # A host removed since the visit was planned: reception is told instead, as for a walk-in without a host.
         to = host.phone if host else getattr(reception_phone(), "e164", None)
-        messages = [_message(db, record_id, "host", to, _host_text(visit, new, earlier))] if to else []
+        with force_locale(i18n.host_locale(host)):  # the host's directory language; reception's default
+            host_text = _host_text(visit, new, earlier)
+        messages = [_message(db, record_id, "host", to, host_text)] if to else []
         if visit.teacher_phone:
             messages.append(_message(db, record_id, "visitor", visit.teacher_phone,
                                      _teacher_text(visit, new + earlier, host)))
@@ -385,8 +387,9 @@ def _fallback(visit, record_id):
     host = get_host(store.get_db(), visit.host_id, active_only=False)
     if reception is None or host is None:
         return None
-    body = _("%(school)s is at reception to see %(host)s, who could not be reached by SMS. Please help them.",
-             school=visit.school, host=host.name)
+    with force_locale(i18n.default_locale()):
+        body = _("%(school)s is at reception to see %(host)s, who could not be reached by SMS. Please help them.",
+                 school=visit.school, host=host.name)
     return OutgoingSms(record_id, "reception", reception.e164, body)
 
 

@@ -24,7 +24,7 @@ def live(tmp_path_factory):
     app = create_app({**TEST_CONFIG, "DATABASE": str(tmp_path_factory.mktemp("school") / "kiosk.db")})
     with app.app_context():
         create_admin(get_db(), username="ana")
-        create_host(get_db(), name="Kari Ødegård", phone=HOST_PHONE)
+        create_host(get_db(), name="Kari Ødegård", phone=HOST_PHONE, language="en")
     with serve(app):
         yield app
 

@@ -31,7 +31,8 @@ def db(app):
 
 @pytest.fixture
 def host(db):
-    return create_host(db)
+    """A host who reads English (the SMS texts below are the English source)."""
+    return create_host(db, language="en")
 
 
 @pytest.fixture
@@ -86,6 +87,13 @@ def test_one_arrival_is_singular(app, client, visit_id, sms_outbox):
     check_in(client, visit_id, count=1)
     app.extensions["dispatcher"].drain(timeout=10)
     assert sms_outbox[0].body == f"{SCHOOL}: 1 of 3 has arrived at reception."
+
+
+def test_the_group_sms_is_in_the_hosts_language(app, client, db, sms_outbox):
+    swedish = create_host(db, name="Sofia Öberg", phone="+46701234505", language="sv")
+    check_in(client, create_school_visit(db, swedish), count=1)
+    app.extensions["dispatcher"].drain(timeout=10)
+    assert sms_outbox[0].body.startswith(f"{SCHOOL}: 1 av 3 ")
 
 
 def test_late_arrivals_are_shown_and_get_a_short_host_sms(app, client, visit_id, sms_outbox):
