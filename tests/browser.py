@@ -45,3 +45,16 @@ def browser():
     """Headless Debian Chromium, one per test module."""
     with chromium() as browser:
         yield browser
+
+
+def pair_in_browser(page, live, name="Reception tablet"):
+    """Register the browser as a kiosk the way reception does: open a pairing link, confirm."""
+    from playwright.sync_api import expect
+
+    from kiosk import devices
+    from kiosk.db import get_db
+    with live.app_context():
+        code = devices.create_pairing_code(get_db(), name)
+    page.goto(f"{live.url}/kiosk/pair?code={code.code}")
+    page.get_by_role("button", name="Register this tablet").click()
+    expect(page.get_by_role("heading", name="Tablet registered")).to_be_visible()

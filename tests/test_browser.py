@@ -4,7 +4,7 @@ import pytest
 
 from kiosk import devices
 from kiosk.db import get_db
-from tests.browser import require_chromium, serve
+from tests.browser import pair_in_browser, require_chromium, serve
 from tests.conftest import TEST_CONFIG
 from tests.helpers import create_host
 
@@ -39,15 +39,6 @@ def sms(live):
     client.attempts.clear()
     yield client
     live.extensions["dispatcher"].drain(timeout=10)
-
-
-def pair_in_browser(page, live, name="Reception tablet"):
-    """Register the browser as a kiosk the way reception does: open a pairing link, confirm."""
-    with live.app_context():
-        code = devices.create_pairing_code(get_db(), name)
-    page.goto(f"{live.url}/kiosk/pair?code={code.code}")
-    page.get_by_role("button", name="Register this tablet").click()
-    expect(page.get_by_role("heading", name="Tablet registered")).to_be_visible()
 
 
 @pytest.fixture

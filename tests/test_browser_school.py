@@ -4,10 +4,9 @@ import pytest
 
 from kiosk import create_app, schools
 from kiosk.db import get_db
-from tests.browser import require_chromium, serve
+from tests.browser import pair_in_browser, require_chromium, serve
 from tests.conftest import TEST_CONFIG
 from tests.helpers import ADMIN_PASSWORD, create_admin, create_host
-from tests.test_browser import pair_in_browser
 
 require_chromium()
 
@@ -55,7 +54,7 @@ def upload_visit(browser, live, tmp_path):
     context.close()
 
 
-def test_a_school_visit_from_upload_to_host_sms(browser, live, tmp_path):
+def test_a_school_visit_from_upload_to_host_sms_to_consent(browser, live, tmp_path):
     upload_visit(browser, live, tmp_path)
     context = browser.new_context(viewport={"width": 1280, "height": 800}, has_touch=True)
     page = context.new_page()
@@ -77,4 +76,19 @@ def test_a_school_visit_from_upload_to_host_sms(browser, live, tmp_path):
     live.extensions["dispatcher"].drain(timeout=10)
     assert [(sms.to, sms.body) for sms in live.extensions["sms"].outbox] == [
         (HOST_PHONE, f"{SCHOOL}: 3 of 4 have arrived at reception.")]
+    # A pupil then opts in to hear about apprenticeships, from the same group page.
+    page.goto(f"{live.url}/kiosk/")
+    page.get_by_role("link", name="School visit").click()
+    page.get_by_role("link", name=SCHOOL).click()
+    page.get_by_role("link", name="Apprenticeships").click()
+    page.get_by_label("Name", exact=True).fill("Kari Kanarifugl")
+    page.get_by_label("E-mail").fill("kari@example.no")
+    consent_box = page.get_by_role("checkbox")
+    expect(consent_box).not_to_be_checked()
+    assert page.locator("label[for=agree]").inner_text().startswith("Yes")
+    consent_box.check()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Thank you. Your answer is saved.")).to_be_visible()
+    with live.app_context():
+        assert [(row["school"], row["email"]) for row in get_db()["consents"].rows] == [(SCHOOL, "kari@example.no")]
     context.close()
