@@ -40,6 +40,7 @@ translations: $(VENV)/.runtime
 
 bench: $(VENV)/.dev
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/roster.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
