@@ -1,15 +1,12 @@
 """The host directory: lookup by id, type-ahead search on folded names, import from and export to spreadsheets."""
 
-import json
 import re
-import secrets
 import unicodedata
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import timedelta
 from functools import partial
 
-from kiosk import db as store
+from kiosk import previews
 from kiosk.db import timestamp, write_transaction
 from kiosk.phone import InvalidPhoneError, PhoneNumber
 from kiosk.spreadsheet import FORMULA_TRIGGERS, SpreadsheetError, write_csv
@@ -385,26 +382,11 @@ def delete_host(db, host_id):
 
 def save_import_preview(db, hosts, *, admin_id):
     """Keep parsed hosts until the admin confirms, for IMPORT_PREVIEW_MINUTES; returns the preview's id.
-
-    The uploaded file itself is never kept; expired previews are deleted here and never used.
-    """
-    preview_id = secrets.token_urlsafe(16)
-    moment = store.now()
-    with write_transaction(db):
-        db.execute("DELETE FROM import_previews WHERE expires_at <= ?", [timestamp(moment)])
-        db["import_previews"].insert({
-            "id": preview_id, "admin_id": admin_id, "hosts": json.dumps(hosts), "created_at": timestamp(moment),
-            "expires_at": timestamp(moment + timedelta(minutes=IMPORT_PREVIEW_MINUTES)),
-        })
-    return preview_id
+    The uploaded file itself is never kept."""
+    return previews.keep(db, "import_previews", "hosts", hosts, admin_id=admin_id, minutes=IMPORT_PREVIEW_MINUTES)
 
 
 def take_import_preview(db, preview_id, *, admin_id):
     """The hosts of this admin's unexpired preview, which is deleted; None when there is no such preview."""
     with write_transaction(db):
-        row = db.execute(
-            "SELECT hosts FROM import_previews WHERE id = ? AND admin_id = ? AND expires_at > ?",
-            [preview_id, admin_id, timestamp()],
-        ).fetchone()
-        db.execute("DELETE FROM import_previews WHERE id = ? OR expires_at <= ?", [preview_id, timestamp()])
-    return json.loads(row[0]) if row else None
+        return previews.take(db, "import_previews", "hosts", preview_id, admin_id=admin_id)

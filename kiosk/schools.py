@@ -17,7 +17,7 @@ from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 
 from kiosk import db as store
-from kiosk import i18n, notify
+from kiosk import i18n, notify, previews
 from kiosk.checkin import reception_phone
 from kiosk.db import timestamp, write_transaction
 from kiosk.directory import fold, get_host
@@ -249,29 +249,16 @@ def get_visit(db, visit_id, *, today_only=False):
 
 def save_preview(db, visit, roster, *, admin_id):
     """Keep a parsed visit for PREVIEW_MINUTES until the admin confirms it (never the file); returns its id."""
-    preview_id = secrets.token_urlsafe(16)
-    moment = store.now()
     data = {"visit": visit, "people": [asdict(person) for person in roster.people]}
-    with write_transaction(db):
-        db.execute("DELETE FROM school_previews WHERE expires_at <= ?", [timestamp(moment)])
-        db["school_previews"].insert({
-            "id": preview_id, "admin_id": admin_id, "data": json.dumps(data), "created_at": timestamp(moment),
-            "expires_at": timestamp(moment + timedelta(minutes=PREVIEW_MINUTES)),
-        })
-    return preview_id
+    return previews.keep(db, "school_previews", "data", data, admin_id=admin_id, minutes=PREVIEW_MINUTES)
 
 
 def confirm_preview(db, preview_id, *, admin_id, keep_days=0):
     """Save the visit and roster of this admin's unexpired preview, which is deleted; the new visit's id or None."""
     with write_transaction(db):
-        row = db.execute(
-            "SELECT data FROM school_previews WHERE id = ? AND admin_id = ? AND expires_at > ?",
-            [preview_id, admin_id, timestamp()],
-        ).fetchone()
-        db.execute("DELETE FROM school_previews WHERE id = ? OR expires_at <= ?", [preview_id, timestamp()])
-        if row is None:
+        data = previews.take(db, "school_previews", "data", preview_id, admin_id=admin_id)
+        if data is None:
             return None
-        data = json.loads(row[0])
         visit = data["visit"]
         visit_id = db["school_visits"].insert({
             **visit, "created_at": timestamp(),

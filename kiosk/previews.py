@@ -1,0 +1,36 @@
+"""Parsed uploads held for the admin's confirmation (never the file itself), each in its own preview table.
+
+A preview belongs to one admin, lives a few minutes, and is deleted when it is taken or has expired.
+"""
+
+import json
+import secrets
+from datetime import timedelta
+
+from kiosk.db import now, timestamp, write_transaction
+
+
+def keep(db, table, column, data, *, admin_id, minutes):
+    """Store `data` (JSON-able) in `table`.`column` for `minutes`; returns the preview's id."""
+    preview_id = secrets.token_urlsafe(16)
+    moment = now()
+    with write_transaction(db):
+        db.execute(f"DELETE FROM {table} WHERE expires_at <= ?", [timestamp(moment)])  # noqa: S608 (our names)
+        db[table].insert({
+            "id": preview_id, "admin_id": admin_id, column: json.dumps(data), "created_at": timestamp(moment),
+            "expires_at": timestamp(moment + timedelta(minutes=minutes)),
+        })
+    return preview_id
+
+
+def take(db, table, column, preview_id, *, admin_id):
+    """The data of this admin's unexpired preview, deleting it (and any expired ones); None if there is none.
+
+    Runs inside the caller's write transaction, so what the caller saves from it is atomic with the delete.
+    """
+    row = db.execute(
+        f"SELECT {column} FROM {table} WHERE id = ? AND admin_id = ? AND expires_at > ?",  # noqa: S608
+        [preview_id, admin_id, timestamp()],
+    ).fetchone()
+    db.execute(f"DELETE FROM {table} WHERE id = ? OR expires_at <= ?", [preview_id, timestamp()])  # noqa: S608
+    return json.loads(row[0]) if row else None
