@@ -1,0 +1,287 @@
+"""Accessibility in Debian's Chromium: axe-core (WCAG 2.1 A and AA) on every kiosk screen in Bokmål, English and
+Arabic and on the admin screens, then the things axe cannot see: touch target sizes, visible keyboard focus, 200 %
+zoom and reduced motion. See docs/accessibility.md."""
+
+from itertools import chain
+
+import pytest
+
+from kiosk import create_app, devices, schools
+from kiosk.db import get_db
+from tests.browser import pair_in_browser, require_chromium, serve
+from tests.conftest import TEST_CONFIG
+from tests.helpers import ADMIN_PASSWORD, create_admin, create_host
+
+require_chromium()
+
+from axe_playwright_python.sync_playwright import Axe  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
+
+from tests.test_browser_school import SCHOOL, upload_visit  # noqa: E402
+
+LANGUAGES = ["nb", "en", "ar"]
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+               "resultTypes": ["violations"]}
+TABLET = {"width": 1280, "height": 800}
+PHONES = iter(f"412 34 {n:03d}" for n in range(100, 1000))
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory):
+    """The app on a real port, with an admin, a host and today's school visit."""
+    app = create_app({**TEST_CONFIG, "DATABASE": str(tmp_path_factory.mktemp("a11y") / "kiosk.db"),
+                      "IDLE_SECONDS": 600, "STATUS_RESET_SECONDS": 600,
+                      "SMS_PER_NUMBER_PER_HOUR": 100, "SMS_PER_NUMBER_PER_DAY": 100})
+    with app.app_context():
+        create_admin(get_db(), username="ana")
+        create_host(get_db(), name="Kari Ødegård", phone="+4741234567", language="en")
+    with serve(app):
+        yield app
+        app.extensions["dispatcher"].drain(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def visit_id(browser, live, tmp_path_factory):
+    upload_visit(browser, live, tmp_path_factory.mktemp("roster"))
+    with live.app_context():
+        return next(visit.id for visit in schools.list_visits(get_db()) if visit.school == SCHOOL)
+
+
+@pytest.fixture(scope="module")
+def kiosk(browser, live):
+    """One paired tablet page, reused by every kiosk test."""
+    context = browser.new_context(viewport=TABLET, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    pair_in_browser(page, live)
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def admin(browser, live):
+    """One signed-in admin page."""
+    context = browser.new_context(viewport=TABLET)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.goto(f"{live.url}/admin/")
+    page.get_by_label("Username").fill("ana")
+    page.get_by_label("Password").fill(ADMIN_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    yield page
+    context.close()
+
+
+def axe_violations(page, screen):
+    """axe's WCAG 2.1 A/AA violations on the page, as readable lines."""
+    results = Axe().run(page, options=AXE_OPTIONS)
+    lines = []
+    for violation in results.response["violations"]:
+        for node in violation["nodes"]:
+            lines.append(f"{screen}: {violation['id']} ({violation['impact']}): {violation['help']}\n"
+                         f"    {', '.join(map(str, node['target']))}: {node.get('failureSummary', '')}".rstrip())
+    return lines
+
+
+def in_language(page, live, language, path):
+    page.goto(f"{live.url}/kiosk/language/{language}?next={path}")
+    expect(page.locator("html")).to_have_attribute("lang", language)
+
+
+def submit_check_in(page, *, phone=None):
+    """Send the check-in form (filled in when phone is given) and wait for the answer."""
+    if phone:
+        page.locator("#name").fill("Ragnhild Berg")
+        page.locator("#phone").fill(phone)
+        page.locator("#host_query").fill("ode")
+        page.get_by_role("option", name="Kari Ødegård").click()
+    with page.expect_navigation():
+        page.locator("form button[type=submit]").last.click()
+
+
+def kiosk_screens(page, live, language, visit_id):
+    """Walk through every kiosk screen in one language, yielding (screen name, page) at each."""
+    in_language(page, live, language, "/kiosk/")
+    yield "welcome", page
+    in_language(page, live, language, "/kiosk/checkin")
+    yield "check-in form", page
+    submit_check_in(page)
+    expect(page.locator(".error-summary, [id$=-error]").first).to_be_visible()
+    yield "check-in form with errors", page
+    in_language(page, live, language, "/kiosk/checkin")
+    submit_check_in(page, phone=next(PHONES))
+    page.wait_for_url("**/kiosk/visits/**")
+    yield "status", page
+    live.config.update(FORM_MIN_SECONDS=60)
+    try:
+        in_language(page, live, language, "/kiosk/checkin")
+        submit_check_in(page, phone=next(PHONES))
+    finally:
+        live.config.update(FORM_MIN_SECONDS=0)
+    yield "refused", page
+    in_language(page, live, language, "/kiosk/school/")
+    yield "school visit list", page
+    in_language(page, live, language, f"/kiosk/school/{visit_id}")
+    yield "school group", page
+    in_language(page, live, language, f"/kiosk/school/{visit_id}/apprenticeships")
+    yield "apprenticeship consent", page
+
+
+def unpaired_screens(browser, live, language):
+    context = browser.new_context(viewport=TABLET, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        page.goto(f"{live.url}/kiosk/language/{language}?next=/kiosk/")
+        yield "not registered", page
+        with live.app_context():
+            code = devices.create_pairing_code(get_db(), "Front desk")
+        page.goto(f"{live.url}/kiosk/pair?code={code.code}")
+        yield "pairing", page
+        page.locator("form button[type=submit]").click()
+        page.wait_for_load_state()
+        yield "paired", page
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_kiosk_screens_have_no_axe_violations(kiosk, browser, live, visit_id, language):
+    violations = []
+    screens = chain(kiosk_screens(kiosk, live, language, visit_id), unpaired_screens(browser, live, language))
+    for screen, page in screens:
+        violations += axe_violations(page, f"{screen} [{language}]")
+    assert not violations, "axe found WCAG 2.1 A/AA violations:\n" + "\n".join(violations)
+
+
+def admin_screens(page, live):
+    page.goto(f"{live.url}/admin/hosts")
+    yield "hosts"
+    page.goto(f"{live.url}/admin/hosts/new")
+    yield "host form"
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").last.click()
+    expect(page.locator("[id$=-error]").first).to_be_visible()
+    yield "host form with errors"
+    page.goto(f"{live.url}/admin/kiosks")
+    yield "kiosks"
+    page.goto(f"{live.url}/admin/statistics")
+    yield "statistics"
+    page.goto(f"{live.url}/admin/audit")
+    yield "audit log"
+    page.goto(f"{live.url}/admin/settings")
+    yield "settings"
+    page.goto(f"{live.url}/admin/schools/")
+    yield "school visits"
+
+
+def test_admin_screens_have_no_axe_violations(browser, admin, live, visit_id):
+    context = browser.new_context(viewport=TABLET)
+    login = context.new_page()
+    login.goto(f"{live.url}/admin/")
+    violations = axe_violations(login, "login")
+    context.close()
+    for screen in admin_screens(admin, live):
+        violations += axe_violations(admin, screen)
+    assert not violations, "axe found WCAG 2.1 A/AA violations:\n" + "\n".join(violations)
+
+
+SMALL_TARGETS = """() => {
+    const targets = document.querySelectorAll(
+        'button, a.button, [role=button], input[type=checkbox], input[type=radio], label:has(input[type=checkbox]),'
+        + ' [role=option], input[type=submit], .languages a');
+    const small = [];
+    for (const element of targets) {
+        const box = element.getBoundingClientRect();
+        if (box.width === 0 && box.height === 0) continue;  // not shown
+        const style = getComputedStyle(element);
+        if (style.visibility === 'hidden' || style.display === 'none') continue;
+        let row = element;
+        if (element.matches('input[type=checkbox], input[type=radio]')) {
+            // The check box's target is its label row when the label wraps or sits next to it.
+            row = element.closest('label') || document.querySelector(`label[for="${element.id}"]`) || element;
+            const rowBox = row.getBoundingClientRect();
+            const union = {width: Math.max(box.right, rowBox.right) - Math.min(box.left, rowBox.left),
+                           height: Math.max(box.bottom, rowBox.bottom) - Math.min(box.top, rowBox.top)};
+            if (union.width >= 48 && union.height >= 48) continue;
+            small.push(`${element.outerHTML.slice(0, 80)} row ${Math.round(union.width)}x${Math.round(union.height)}`);
+            continue;
+        }
+        if (box.width < 47.5 || box.height < 47.5) {
+            small.push(`${element.outerHTML.slice(0, 80)} ${Math.round(box.width)}x${Math.round(box.height)}`);
+        }
+    }
+    return small;
+}"""
+
+
+def test_kiosk_touch_targets_are_at_least_48_css_pixels(kiosk, live, visit_id):
+    small = []
+    for screen, page in kiosk_screens(kiosk, live, "en", visit_id):
+        if screen == "check-in form":
+            page.locator("#host_query").fill("od")
+            expect(page.get_by_role("option").first).to_be_visible()
+        small += [f"{screen}: {target}" for target in page.evaluate(SMALL_TARGETS)]
+    assert not small, "touch targets smaller than 48×48 CSS px:\n" + "\n".join(small)
+
+
+def test_keyboard_focus_is_visible(kiosk, live):
+    in_language(kiosk, live, "en", "/kiosk/checkin")
+    unseen, seen = [], 0
+    for _ in range(12):
+        kiosk.keyboard.press("Tab")
+        focus = kiosk.evaluate("""() => {
+            const element = document.activeElement;
+            if (!element || element === document.body) return null;
+            const style = getComputedStyle(element);
+            const outline = style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0;
+            return {element: element.outerHTML.slice(0, 80), visible: outline || style.boxShadow !== 'none'};
+        }""")
+        if focus and not focus["visible"]:
+            unseen.append(focus["element"])
+        seen += bool(focus)
+    assert seen >= 6
+    assert not unseen, "focused elements without a visible outline or box-shadow:\n" + "\n".join(unseen)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_check_in_form_works_at_200_percent_zoom(kiosk, live, language):
+    kiosk.set_viewport_size({"width": 640, "height": 400})
+    try:
+        in_language(kiosk, live, language, "/kiosk/checkin")
+        for state in ("empty", "errors"):
+            if state == "errors":
+                submit_check_in(kiosk)
+            width = kiosk.evaluate(
+                "() => [document.scrollingElement.scrollWidth, document.scrollingElement.clientWidth]")
+            assert width[0] <= width[1], f"horizontal scrolling at 200 % zoom ({state} form, {language}): {width}"
+    finally:
+        kiosk.set_viewport_size(TABLET)
+
+
+ANIMATED = """() => {
+    const moving = [];
+    for (const element of document.querySelectorAll('*')) {
+        for (const pseudo of [null, '::before', '::after']) {
+            const style = getComputedStyle(element, pseudo);
+            const lasting = durations => durations.split(',').some(d => parseFloat(d) > 0);
+            if (lasting(style.transitionDuration)
+                    || (style.animationName !== 'none' && lasting(style.animationDuration))) {
+                moving.push(`${element.tagName.toLowerCase()}${pseudo || ''}.${element.className}`);
+            }
+        }
+    }
+    return moving;
+}"""
+
+
+def test_reduced_motion_is_respected(kiosk, live, visit_id):
+    kiosk.emulate_media(reduced_motion="reduce")
+    moving = []
+    try:
+        for screen, page in kiosk_screens(kiosk, live, "en", visit_id):
+            moving += [f"{screen}: {element}" for element in page.evaluate(ANIMATED)]
+    finally:
+        kiosk.emulate_media(reduced_motion="no-preference")
+    assert not moving, "transitions or animations despite prefers-reduced-motion:\n" + "\n".join(moving)
