@@ -4,7 +4,7 @@ from flask import current_app
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, IntegerField, PasswordField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from kiosk import directory
 from kiosk.phone import InvalidPhoneError, PhoneNumber
@@ -94,6 +94,9 @@ class SettingsForm(AdminForm):
     COMPANY_NAME = StringField("Company name", filters=[_strip],
                                validators=[DataRequired("Enter the company name."), Length(max=100)])
     WELCOME_TEXT = TextAreaField("Welcome text (optional)", filters=[_strip], validators=[Optional(), Length(max=300)])
+    ACCENT_COLOR = StringField("Accent colour", filters=[_strip],
+                               validators=[DataRequired("Enter a colour like #0b5cad."),
+                                           Regexp(r"^#[0-9a-fA-F]{6}$", message="Enter a colour like #0b5cad.")])
     RECEPTION_PHONE = StringField("Reception mobile number (optional)", filters=[_strip])
     SMS_PER_NUMBER_PER_HOUR = _count("SMS to one visitor number per hour")
     SMS_PER_NUMBER_PER_DAY = _count("SMS to one visitor number per day")

@@ -4,6 +4,7 @@ create_app(test_config) skips the environment entirely, so tests never depend on
 """
 
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -43,6 +44,7 @@ DEFAULTS = {
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     "LOG_LEVEL": "INFO",
     "WELCOME_TEXT": "",
+    "ACCENT_COLOR": "#0b5cad",
     # Abuse guard (SECURITY.md R4-R8); the office can change the SMS_* and CHECKINS_* limits in the admin area.
     "SMS_PER_NUMBER_PER_HOUR": 3,
     "SMS_PER_NUMBER_PER_DAY": 5,
@@ -81,7 +83,7 @@ INT_SETTINGS = (
 FLOAT_SETTINGS = ("SMS_TIMEOUT_SECONDS", "SMS_RETRY_WINDOW_SECONDS", "SMS_RETRY_BASE_SECONDS", "SMS_RETRY_MAX_SECONDS")
 # from_prefixed_env() parses values as JSON, so KIOSK_RECEPTION_PHONE=41234567 arrives as an int.
 STR_SETTINGS = ("RECEPTION_PHONE", "TWILIO_FROM", "COMPANY_NAME", "DEFAULT_REGION", "DEFAULT_LOCALE", "LOG_LEVEL",
-                "WELCOME_TEXT", "CONSENT_POLICY_VERSION")
+                "WELCOME_TEXT", "CONSENT_POLICY_VERSION", "ACCENT_COLOR")
 
 
 class ConfigError(Exception):
@@ -188,6 +190,13 @@ def _value_problems(cfg):
         yield "KIOSK_SEARCH_MIN_CHARS and KIOSK_SEARCH_LIMIT must be at least 1."
     if cfg["LOG_LEVEL"] not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         yield "KIOSK_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR."
+    if not is_colour(cfg["ACCENT_COLOR"]):
+        yield "KIOSK_ACCENT_COLOR must be a colour written #rrggbb, like #0b5cad."
+
+
+def is_colour(value):
+    """True for a colour written #rrggbb: the only form the brand stylesheet and theme-color accept."""
+    return isinstance(value, str) and re.fullmatch(r"#[0-9a-fA-F]{6}", value) is not None
 
 
 def _demo_secret_key(folder):

@@ -13,6 +13,7 @@ from kiosk.db import get_db, timestamp, write_transaction
 EDITABLE = (
     "COMPANY_NAME",
     "WELCOME_TEXT",
+    "ACCENT_COLOR",
     "RECEPTION_PHONE",
     "SMS_PER_NUMBER_PER_HOUR",
     "SMS_PER_NUMBER_PER_DAY",

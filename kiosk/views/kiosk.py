@@ -3,20 +3,27 @@
 Everything but pairing answers only a paired tablet (SECURITY.md R7).
 """
 
+import json
 import secrets
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, session, url_for
 
 from kiosk import abuse, checkin, devices, i18n
+from kiosk.config import is_colour
 from kiosk.db import get_db
 from kiosk.directory import search_hosts
 from kiosk.forms import RECEPTION, CheckinForm, PairForm
+from kiosk.settings import setting
 
 bp = Blueprint("kiosk", __name__)
 
 # Choosing a language only changes what the screen shows, so an unpaired tablet may do it too.
-OPEN_ENDPOINTS = {"kiosk.pair", "kiosk.language"}
+# The manifest and the brand stylesheet hold nothing but the company's name and colour: browsers fetch a manifest
+# without cookies, and the unpaired page wears the brand too.
+# The service worker and its offline page are the same for everyone and carry no personal data.
+OPEN_ENDPOINTS = {"kiosk.pair", "kiosk.language", "kiosk.manifest", "kiosk.brand_css", "kiosk.service_worker",
+                  "kiosk.offline"}
 JSON_ENDPOINTS = {"kiosk.hosts", "kiosk.visit_status"}
 TEN_YEARS = 10 * 365 * 24 * 3600
 
@@ -36,7 +43,60 @@ def require_paired_device():
 
 @bp.after_request
 def no_store(response):
-    response.headers["Cache-Control"] = "no-store"
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+@bp.app_template_global()
+def accent_color():
+    """The accent colour setting, checked again here: it is written into CSS and HTML."""
+    value = setting("ACCENT_COLOR")
+    return value if is_colour(value) else current_app.config["ACCENT_COLOR"]
+
+
+@bp.get("/manifest.webmanifest")
+def manifest():
+    """The web app manifest: the tablet opens the kiosk full screen, under the company's name."""
+    name = setting("COMPANY_NAME")
+    body = {
+        "name": name,
+        "short_name": name,
+        "start_url": url_for(".welcome"),
+        "scope": url_for(".welcome"),
+        "display": "fullscreen",
+        "background_color": "#f3f5f7",
+        "theme_color": accent_color(),
+        "icons": [{"src": url_for("static", filename="icon.svg"), "sizes": "any", "type": "image/svg+xml"},
+                  {"src": url_for("static", filename="icon-192.png"), "sizes": "192x192", "type": "image/png"},
+                  {"src": url_for("static", filename="icon-512.png"), "sizes": "512x512", "type": "image/png"}],
+    }
+    response = current_app.response_class(json.dumps(body, ensure_ascii=False),
+                                          mimetype="application/manifest+json")
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/sw.js")
+def service_worker():
+    """The service worker from under /kiosk/, so that its scope is the kiosk (static/js/sw.js)."""
+    response = current_app.send_static_file("js/sw.js")
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/offline")
+def offline():
+    """What the service worker shows when the network is gone: no form, no personal data."""
+    response = current_app.make_response(render_template("kiosk/offline.html"))
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/brand.css")
+def brand_css():
+    """The office's accent colour as a stylesheet: the CSP allows no inline style."""
+    response = current_app.response_class(f":root {{ --accent: {accent_color()}; }}\n", mimetype="text/css")
+    response.headers["Cache-Control"] = "no-cache"
     return response
 
 

@@ -1,0 +1,101 @@
+"""The tablet in Debian's Chromium: page weight, nothing fetched from elsewhere, layout at tablet and screen sizes."""
+
+import pytest
+
+from kiosk.db import get_db
+from tests.browser import pair_in_browser, require_chromium, serve
+from tests.conftest import TEST_CONFIG
+from tests.helpers import create_host
+
+require_chromium()
+
+from playwright.sync_api import expect  # noqa: E402
+
+MAX_CHECKIN_BYTES = 60 * 1024
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory):
+    from kiosk import create_app
+    app = create_app({**TEST_CONFIG, "DATABASE": str(tmp_path_factory.mktemp("tablet") / "kiosk.db")})
+    with app.app_context():
+        create_host(get_db(), name="Kari Ødegård", phone="+4741234567")
+    with serve(app):
+        yield app
+
+
+@pytest.fixture
+def context(browser, live):
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    pair_in_browser(page, live)
+    page.close()
+    yield context
+    context.close()
+
+
+def test_the_check_in_screen_weighs_at_most_60_kb_and_loads_nothing_from_elsewhere(context, live):
+    page = context.new_page()
+    responses = []
+    page.on("response", lambda response: responses.append(response))
+    page.goto(f"{live.url}/kiosk/checkin", wait_until="networkidle")
+    expect(page.get_by_role("heading", name="Check in")).to_be_visible()
+    assert responses
+    assert [r.url for r in responses if not r.url.startswith(live.url + "/")] == []
+    # A 304 counts with the body Chromium takes from its cache: the page weighs what it shows.
+    sizes = {r.url: len(r.body()) for r in responses if not 300 <= r.status < 304}
+    total = sum(sizes.values())
+    print(f"check-in screen: {total} bytes in {len(sizes)} responses: {sizes}")
+    assert total <= MAX_CHECKIN_BYTES, sizes
+
+
+@pytest.mark.parametrize("width, height", [(1280, 800), (800, 1280), (1920, 1080)])
+@pytest.mark.parametrize("path", ["/kiosk/", "/kiosk/checkin"])
+def test_no_horizontal_scroll_on_tablet_and_screen_sizes(context, live, width, height, path):
+    page = context.new_page()
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto(f"{live.url}{path}")
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"{path} at {width}×{height} scrolls sideways by {overflow}px"
+
+
+CACHE_CONTENTS = """async () => {
+    await navigator.serviceWorker.ready;
+    const entries = [];
+    for (const name of await caches.keys()) {
+        const cache = await caches.open(name);
+        for (const request of await cache.keys()) {
+            entries.push([new URL(request.url).pathname, await (await cache.match(request)).text()]);
+        }
+    }
+    return entries;
+}"""
+KEPT = {"/kiosk/offline", "/static/css/kiosk.css", "/kiosk/brand.css"}
+
+
+def test_offline_the_tablet_shows_the_ask_at_the_desk_page(context, live):
+    page = context.new_page()
+    page.goto(f"{live.url}/kiosk/")
+    assert {path for path, _ in page.evaluate(CACHE_CONTENTS)} == KEPT
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    context.set_offline(True)
+    try:
+        page.goto(f"{live.url}/kiosk/checkin")
+        expect(page.get_by_role("heading", name="Please ask at the desk")).to_be_visible()
+        assert page.locator("form").count() == 0
+        # The stylesheet comes from the cache too: the page keeps the kiosk's look.
+        assert page.evaluate("() => getComputedStyle(document.body).fontFamily").startswith("system-ui")
+    finally:
+        context.set_offline(False)
+    page.goto(f"{live.url}/kiosk/checkin")
+    expect(page.get_by_role("heading", name="Check in")).to_be_visible()
+
+
+def test_chromium_reads_the_manifest_without_errors(context, live):
+    page = context.new_page()
+    page.goto(f"{live.url}/kiosk/")
+    manifest = context.new_cdp_session(page).send("Page.getAppManifest")
+    assert manifest["url"] == f"{live.url}/kiosk/manifest.webmanifest"
+    assert manifest["errors"] == []
+    assert '"display": "fullscreen"' in manifest["data"]
