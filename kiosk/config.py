@@ -63,6 +63,8 @@ DEFAULTS = {
     "TWILIO_REDACT": False,
     # Cookies are Secure with a __Host- name (R21); off by default only in demo mode, which runs on plain http.
     "COOKIE_SECURE": None,
+    # A logo file on the server (SVG, PNG, JPEG or WebP, at most 200 KB), shown in the kiosk's header.
+    "LOGO_FILE": None,
     # School visits (issue 4): roster size, and days to keep a visit after its day ends (0: at midnight, Oslo).
     "ROSTER_MAX_ROWS": 2000,
     "SCHOOL_VISIT_KEEP_DAYS": 0,
@@ -180,7 +182,24 @@ def _region_problems(cfg):
             yield f"KIOSK_RECEPTION_PHONE is not a mobile number: {e.message}"
 
 
+LOGO_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+              ".webp": "image/webp"}
+LOGO_MAX_BYTES = 200 * 1024
+
+
+def _logo_problems(cfg):
+    logo = cfg["LOGO_FILE"]
+    if not logo:
+        return
+    path = Path(str(logo))
+    if path.suffix.lower() not in LOGO_TYPES or not path.is_file():
+        yield f"KIOSK_LOGO_FILE must name an SVG, PNG, JPEG or WebP file on this server: {path} is not one."
+    elif path.stat().st_size > LOGO_MAX_BYTES:
+        yield "KIOSK_LOGO_FILE is larger than 200 KB: the kiosk page must stay light."
+
+
 def _value_problems(cfg):
+    yield from _logo_problems(cfg)
     trial = cfg["DEMO"] or cfg.get("TESTING")
     if cfg["PUBLIC_URL"] and not str(cfg["PUBLIC_URL"]).startswith("https://") and not trial:
         yield "KIOSK_PUBLIC_URL must start with https://: Twilio sends webhooks there (R12)."

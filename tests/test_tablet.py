@@ -8,7 +8,7 @@ from kiosk import create_app
 from kiosk.config import ConfigError
 from kiosk.settings import save_settings
 from tests.conftest import TEST_CONFIG
-from tests.helpers import get_page
+from tests.helpers import get_page, pair_tablet
 
 
 def test_the_manifest_opens_the_kiosk_full_screen_under_the_company_name(unpaired_client):
@@ -90,3 +90,32 @@ def test_the_offline_page_has_no_form_and_no_personal_data(unpaired_client):
     assert not page.select("form, input")
     script = page.select_one("script[src='/static/js/register-sw.js']")
     assert script["data-worker"] == "/kiosk/sw.js" and script["data-scope"] == "/kiosk/"
+
+
+LOGO = b'<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40"><rect width="120" height="40"/></svg>'
+
+
+def test_the_office_logo_is_shown_in_the_kiosk_header_and_served_from_this_server(make_app, tmp_path):
+    logo = tmp_path / "logo.svg"
+    logo.write_bytes(LOGO)
+    app = make_app(LOGO_FILE=str(logo), COMPANY_NAME="Fjordkraft")
+    client = app.test_client()
+    pair_tablet(app, client)
+    image = get_page(client, "/kiosk/").select_one("header .brand img.logo")
+    assert image["src"] == "/kiosk/logo" and image["alt"] == "Fjordkraft"
+    response = client.get("/kiosk/logo")
+    assert (response.status_code, response.mimetype, response.data) == (200, "image/svg+xml", LOGO)
+
+
+def test_without_a_logo_the_header_shows_the_company_name(client):
+    assert client.get("/kiosk/logo").status_code == 404
+    assert get_page(client, "/kiosk/").select_one("header .brand").text.strip() == "Velkommen"
+
+
+@pytest.mark.parametrize("name, content", [("logo.gif", b"GIF89a"), ("missing.svg", None),
+                                           ("huge.png", b"\x89PNG" + b"0" * 300_000)])
+def test_a_logo_that_cannot_work_stops_start_up(tmp_path, name, content):
+    if content is not None:
+        (tmp_path / name).write_bytes(content)
+    with pytest.raises(ConfigError, match="KIOSK_LOGO_FILE"):
+        create_app({"SECRET_KEY": "x", "DATABASE": str(tmp_path / "k.db"), "LOGO_FILE": str(tmp_path / name)})

@@ -5,12 +5,25 @@ Everything but pairing answers only a paired tablet (SECURITY.md R7).
 
 import json
 import secrets
+from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
 
 from kiosk import abuse, checkin, devices, i18n
-from kiosk.config import is_colour
+from kiosk.config import LOGO_TYPES, is_colour
 from kiosk.db import get_db
 from kiosk.directory import search_hosts
 from kiosk.forms import RECEPTION, CheckinForm, PairForm
@@ -23,7 +36,7 @@ bp = Blueprint("kiosk", __name__)
 # without cookies, and the unpaired page wears the brand too.
 # The service worker and its offline page are the same for everyone and carry no personal data.
 OPEN_ENDPOINTS = {"kiosk.pair", "kiosk.language", "kiosk.manifest", "kiosk.brand_css", "kiosk.service_worker",
-                  "kiosk.offline"}
+                  "kiosk.offline", "kiosk.logo"}
 JSON_ENDPOINTS = {"kiosk.hosts", "kiosk.visit_status"}
 TEN_YEARS = 10 * 365 * 24 * 3600
 
@@ -88,6 +101,15 @@ def service_worker():
 def offline():
     """What the service worker shows when the network is gone: no form, no personal data."""
     response = current_app.make_response(render_template("kiosk/offline.html"))
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/logo")
+def logo():
+    """The office's logo (KIOSK_LOGO_FILE), served from this server so the page loads nothing from elsewhere."""
+    path = current_app.config["LOGO_FILE"] or abort(404)
+    response = send_file(Path(path).resolve(), mimetype=LOGO_TYPES[Path(path).suffix.lower()])
     response.headers["Cache-Control"] = "no-cache"
     return response
 
