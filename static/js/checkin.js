@@ -1,33 +1,12 @@
-// Check-in form: host type-ahead (ARIA combobox), idle wipe, and no stale entries after Back.
+// Check-in form: host type-ahead (ARIA combobox) and focus on mistakes; idle.js wipes the form.
 (function () {
   "use strict";
   var form = document.getElementById("checkin-form");
   if (!form) { return; }
 
-  function wipe() {
-    form.reset();
-    form.querySelectorAll("input[type=text], input[type=tel], input[type=hidden]:not([name=csrf_token])")
-      .forEach(function (input) { input.value = ""; });
-  }
-
   // After a refused submit, move focus to the list of mistakes so a screen reader reads it first.
   var summary = document.getElementById("error-summary");
   if (summary) { summary.focus(); }
-
-  // Back/forward: never show what the previous visitor typed (SECURITY.md R25).
-  window.addEventListener("pageshow", function (event) {
-    if (event.persisted) { wipe(); window.location.reload(); }
-  });
-
-  // Inactivity: wipe and return to the welcome screen (R26).
-  var idleMs = Number(form.dataset.idleSeconds) * 1000;
-  var idleTimer;
-  function goIdle() { wipe(); window.location.replace(form.dataset.idleUrl); }
-  function touched() { clearTimeout(idleTimer); idleTimer = setTimeout(goIdle, idleMs); }
-  ["input", "keydown", "pointerdown", "focusin"].forEach(function (type) {
-    document.addEventListener(type, touched, true);
-  });
-  touched();
 
   // Host type-ahead.
   var input = document.getElementById("host_query");

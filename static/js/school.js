@@ -1,4 +1,4 @@
-// School visit pages on the kiosk: the teacher's name filter, and an idle wipe of the forms (R25, R26).
+// School visit pages on the kiosk: the teacher's name filter (idle.js wipes the forms).
 (function () {
   "use strict";
   var search = document.getElementById("school-search");
@@ -15,24 +15,4 @@
       if (event.key === "Enter") { event.preventDefault(); }
     });
   }
-
-  var form = document.querySelector("form[data-idle-seconds]");
-  if (!form) { return; }
-  function wipe() {
-    form.reset();
-    form.querySelectorAll("input[type=text], input[type=email], input[type=search]")
-      .forEach(function (input) { input.value = ""; });
-  }
-  // Back/forward: never show what the previous pupil typed.
-  window.addEventListener("pageshow", function (event) {
-    if (event.persisted) { wipe(); window.location.reload(); }
-  });
-  var idleMs = Number(form.dataset.idleSeconds) * 1000;
-  var idleTimer;
-  function goIdle() { wipe(); window.location.replace(form.dataset.idleUrl); }
-  function touched() { clearTimeout(idleTimer); idleTimer = setTimeout(goIdle, idleMs); }
-  ["input", "keydown", "pointerdown", "focusin"].forEach(function (type) {
-    document.addEventListener(type, touched, true);
-  });
-  touched();
 }());
