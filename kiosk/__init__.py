@@ -6,13 +6,15 @@ import sqlite3
 from flask import Flask, jsonify, redirect, url_for
 from flask_wtf.csrf import CSRFProtect
 
-from kiosk import cli, config, db, errors, headers, i18n, notify, retention, settings, sms
+from kiosk import cli, config, db, errors, headers, i18n, notify, retention, settings, sms, sweeper
 from kiosk.views import admin as admin_views
 from kiosk.views import kiosk as kiosk_views
 from kiosk.views import school_admin, school_kiosk
 from kiosk.views import webhooks as webhook_views
 
 csrf = CSRFProtect()
+# A health check answers quickly: a write that waits longer than this for the lock counts as failed.
+HEALTH_WRITE_TIMEOUT = 2
 
 
 def create_app(test_config=None):
@@ -26,6 +28,7 @@ def create_app(test_config=None):
     sms.init_app(app)
     notify.init_app(app)
     retention.init_app(app)
+    sweeper.init_app(app)
     app.register_blueprint(kiosk_views.bp, url_prefix="/kiosk")
     app.register_blueprint(admin_views.bp, url_prefix="/admin")
     app.register_blueprint(school_kiosk.bp, url_prefix="/kiosk/school")
@@ -43,13 +46,19 @@ def create_app(test_config=None):
 
     @app.get("/healthz")
     def healthz():
+        """503 when the database cannot be read or written; `overdue` counts SMS past their deadline (issue 8)."""
         backend = app.extensions["sms"].name
         try:
-            db.get_db().execute("SELECT 1").fetchone()
+            overdue = sweeper.count_overdue(db.get_db())
         except sqlite3.Error:
             app.logger.exception("Health check: the database cannot be read")
             return jsonify(status="error", database="unreachable", sms_backend=backend), 503
-        return jsonify(status="ok", database="ok", sms_backend=backend)
+        try:
+            db.probe_write(db.get_db(), timeout=HEALTH_WRITE_TIMEOUT)
+        except sqlite3.Error:
+            app.logger.exception("Health check: the database cannot be written")
+            return jsonify(status="error", database="read-only", sms_backend=backend, overdue=overdue), 503
+        return jsonify(status="ok", database="ok", sms_backend=backend, overdue=overdue)
 
     return app
 

@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from kiosk import notify
+from kiosk.audit import raise_alert
 from kiosk.db import now, timestamp, write_transaction
 from kiosk.settings import setting
 
@@ -28,6 +29,7 @@ FORM_SALT = "velkommen-checkin-form"
 PREFIX_BLOCKED = "prefix_blocked"
 MAX_ROW_LIFE = timedelta(hours=24)
 BUDGET_WINDOWS = {"hour": "this hour", "day": "today"}
+HELP_MINUTES = 10
 
 
 class Refused(Exception):
@@ -128,12 +130,12 @@ def _use_nonce(db, nonce, shown_at):
 
 def check_checkin(db, device, checkin):
     """Count a valid check-in against the tablet, number and prefix limits, or raise Refused and count only the
-    refusal. Number and prefix limits apply when the visitor asked for an SMS: without it nothing goes to the
-    typed number, and the device limit still caps host SMS."""
+    refusal. Number and prefix limits apply when an SMS will go to the typed number: without one (unticked, or a
+    country we do not text) the device limit still caps host SMS."""
     with write_transaction(db):
         hour = hour_window()
         reason = _blocked_prefix(db, checkin, hour) or _take(db, _checkin_limits(db, device, checkin, hour))
-        if reason is None and checkin.confirm:
+        if reason is None and checkin.texts_visitor:
             _mark_once(db, _seen_key(checkin.phone.e164), hour)
         if reason == PREFIX_BLOCKED:
             _block_prefix(db, checkin.phone.e164, hour)
@@ -145,7 +147,7 @@ def check_checkin(db, device, checkin):
 
 def _checkin_limits(db, device, checkin, hour):
     limits = [Limit(f"device:{device.id}", hour, setting("CHECKINS_PER_DEVICE_PER_HOUR"), "device_limit")]
-    if not checkin.confirm:
+    if not checkin.texts_visitor:
         return limits
     number = keyed_hash(checkin.phone.e164)
     limits += [Limit(f"number-hour:{number}", hour, setting("SMS_PER_NUMBER_PER_HOUR"), "number_hour_limit"),
@@ -162,7 +164,7 @@ def _seen_key(e164):
 
 
 def _blocked_prefix(db, checkin, hour):
-    if checkin.confirm and _exists(db, f"prefix-blocked:{keyed_hash(prefix_of(checkin.phone.e164))}", hour):
+    if checkin.texts_visitor and _exists(db, f"prefix-blocked:{keyed_hash(prefix_of(checkin.phone.e164))}", hour):
         return PREFIX_BLOCKED
     return None
 
@@ -170,8 +172,17 @@ def _blocked_prefix(db, checkin, hour):
 def _block_prefix(db, e164, hour):
     """Block the prefix for the rest of the hour; the first block of an hour raises an alert."""
     if _mark_once(db, f"prefix-blocked:{keyed_hash(prefix_of(e164))}", hour):
-        _raise_alert(db, PREFIX_BLOCKED, f"Many different numbers starting with {masked_prefix(e164)} were typed "
+        raise_alert(db, PREFIX_BLOCKED, f"Many different numbers starting with {masked_prefix(e164)} were typed "
                                          f"within an hour; SMS to that range are blocked until the hour ends.")
+
+
+def may_ask_for_help(db, device):
+    """True at most once per tablet per HELP_MINUTES: a refused visitor brings reception one SMS, and a bot that is
+    refused again and again brings no more (issue 8)."""
+    key = f"help:{device.id}"
+    with write_transaction(db):
+        db.execute('DELETE FROM counters WHERE key = ? AND expires_at <= ?', [key, timestamp()])
+        return _mark_once(db, key, Window("-", timestamp(now() + timedelta(minutes=HELP_MINUTES))))
 
 
 # Kiosk-wide budget of visitor SMS (R6)
@@ -187,7 +198,7 @@ def allow_visitor_sms(db, reception=None):
         window = next((limit.window for limit in limits if limit.reason == passed), None)
         first = passed is not None and _mark_once(db, f"budget-used-up-{passed}", window)
         if first:
-            _raise_alert(db, "sms_budget", f"The visitor SMS budget for {BUDGET_WINDOWS[passed]} is used up: visitors "
+            raise_alert(db, "sms_budget", f"The visitor SMS budget for {BUDGET_WINDOWS[passed]} is used up: visitors "
                                            f"get no confirmation SMS until it ends. Hosts are still notified.")
     if first and reception is not None:
         notify.send_notice(reception.e164, _budget_notice(passed), ref=f"budget/{window.name}")
@@ -218,11 +229,6 @@ def _refusal(device, reason, status=429):
 def _count_refusal(db, reason):
     db.execute("INSERT INTO refusals (hour, reason, count) VALUES (?, ?, 1) "
                "ON CONFLICT (hour, reason) DO UPDATE SET count = count + 1", [hour_window().name, reason])
-
-
-def _raise_alert(db, kind, message):
-    db.execute("INSERT INTO alerts (at, kind, message) VALUES (?, ?, ?)", [timestamp(), kind, message])
-    logger.warning("ALERT %s: %s", kind, message)
 
 
 def _take(db, limits):

@@ -54,7 +54,13 @@ def latest(db, limit=LATEST):
     return [AuditEvent(*row) for row in rows]
 
 
-# Alerts: raised by the abuse guard and the webhooks, resolved by an admin.
+# Alerts: raised by the abuse guard and the SMS dispatch, shown in the admin area's banner, resolved by an admin.
+
+
+def raise_alert(db, kind, message):
+    """Show `message` to every admin until one resolves it. It must hold no visitor's name or number."""
+    db.execute("INSERT INTO alerts (at, kind, message) VALUES (?, ?, ?)", [timestamp(), kind, message])
+    logger.warning("ALERT %s: %s", kind, message)
 
 
 def open_alerts(db):

@@ -1,7 +1,7 @@
 """The walk-in use case: a PII-free visit record, then SMS to the host and (if wanted) the visitor."""
 
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from flask import current_app
@@ -10,8 +10,9 @@ from flask_babel import gettext as _
 
 from kiosk import abuse, i18n, notify
 from kiosk import db as store
+from kiosk.devices import get_device
 from kiosk.directory import Host, get_host
-from kiosk.notify import DELIVERED, FAILED, SENT, UNDELIVERED, OutgoingSms
+from kiosk.notify import DELIVERED, FAILED, SENDING, SENT, UNDELIVERED, OutgoingSms
 from kiosk.phone import PhoneNumber
 from kiosk.settings import setting
 
@@ -29,10 +30,17 @@ class CheckIn:
     phone: PhoneNumber = field(repr=False)
     host: Host | None  # None: the visitor asked for reception
     confirm: bool = True
+    # Any mobile may check in; ALLOWED_COUNTRIES only limits where a confirmation may go (R1).
+    country_allowed: bool = True
 
     @property
     def first_name(self):
         return self.name.split()[0]
+
+    @property
+    def texts_visitor(self):
+        """Whether an SMS will be sent to the number typed (so the abuse guard counts it)."""
+        return self.confirm and self.country_allowed
 
 
 @dataclass(frozen=True)
@@ -42,10 +50,19 @@ class VisitStatus:
     visitor: str | None
     reception: str | None
     awaiting_fallback: bool
+    host_slow: bool = False  # the host's SMS was not accepted within HOST_ESCALATE_SECONDS
+    reasons: dict = field(default_factory=dict)  # recipient -> why it failed (notify's reason words)
 
     @property
     def ask_desk(self):
-        return self.host in NOT_DELIVERED
+        return self.host in NOT_DELIVERED or self.host_slow
+
+    @property
+    def reason(self):
+        """Why the visitor is sent to the desk, for the status screen: None, host_failed or host_slow."""
+        if self.host in NOT_DELIVERED:
+            return "host_failed"
+        return "host_slow" if self.host_slow else None
 
     @property
     def final(self):
@@ -55,7 +72,8 @@ class VisitStatus:
     def as_json(self):
         return {
             "host": self.host, "visitor": self.visitor, "reception": self.reception,
-            "ask_desk": self.ask_desk, "final": self.final,
+            "ask_desk": self.ask_desk, "reason": self.reason, "visitor_reason": self.reasons.get("visitor"),
+            "final": self.final,
         }
 
 
@@ -66,33 +84,37 @@ def reception_phone():
 
 def register(db, checkin, *, kiosk_id=None):
     """Record the visit without any personal data and start the SMS; returns the visit id at once."""
-    cfg = current_app.config
     visit_id = secrets.token_urlsafe(16)
-    created = store.now()
     reception = reception_phone()
-    messages = [_host_message(visit_id, checkin, reception)]
+    host_message = _host_message(visit_id, checkin, reception)
     with force_locale(i18n.default_locale()):  # the budget notice it may send goes to reception
-        visitor_sms = checkin.confirm and abuse.allow_visitor_sms(db, reception)
-    if visitor_sms:
-        messages.append(_visitor_message(visit_id, checkin, setting("COMPANY_NAME")))
+        visitor_sms = checkin.texts_visitor and abuse.allow_visitor_sms(db, reception)
     with store.write_transaction(db):
-        db["visits"].insert({
-            "id": visit_id,
-            "host_id": checkin.host.id if checkin.host else None,
-            "kiosk_id": kiosk_id,
-            "created_at": store.timestamp(created),
-            "expires_at": store.timestamp(created + timedelta(days=cfg["VISIT_RETENTION_DAYS"])),
-        })
-        messages = [
-            OutgoingSms(visit_id, m.recipient, m.to, m.body, notify.create_message(db, visit_id, m.recipient))
-            for m in messages
-        ]
-        if checkin.confirm and not visitor_sms:
-            # Over the kiosk's SMS budget (R6): the status page tells the visitor their confirmation was not sent.
-            notify.create_message(db, visit_id, "visitor", status=FAILED)
-    fallback = _fallback_message(visit_id, checkin, reception) if checkin.host and reception else None
-    notify.dispatch(messages, fallback=fallback)
+        created_at = create_visit(db, visit_id, checkin.host.id if checkin.host else None, kiosk_id)
+        host_message = replace(host_message, message_id=notify.create_message(db, visit_id, "host"))
+        confirmation = None
+        if visitor_sms:
+            confirmation = _confirmation(db, visit_id, checkin)
+        elif checkin.confirm:
+            # The status page tells the visitor why no confirmation comes: their country (R1) or the budget (R6).
+            notify.create_message(db, visit_id, "visitor", status=FAILED,
+                                  reason=notify.BUDGET if checkin.country_allowed else notify.COUNTRY_NOT_ALLOWED)
+    escalation = fallback = None
+    if checkin.host and reception:
+        escalation, fallback = reception_messages(visit_id, checkin.name, checkin.host, reception)
+    notify.announce(notify.Announcement(host_message, confirmation, escalation, fallback,
+                                        alert=unannounced_alert(db, checkin.host, kiosk_id, created_at)))
     return visit_id
+
+
+def create_visit(db, visit_id, host_id, kiosk_id):
+    """The PII-free visit record (walk-in or school group); returns its creation time as stored."""
+    created = store.now()
+    db["visits"].insert({
+        "id": visit_id, "host_id": host_id, "kiosk_id": kiosk_id, "created_at": store.timestamp(created),
+        "expires_at": store.timestamp(created + timedelta(days=current_app.config["VISIT_RETENTION_DAYS"])),
+    })
+    return store.timestamp(created)
 
 
 def _host_message(visit_id, checkin, reception):
@@ -107,34 +129,79 @@ def _host_message(visit_id, checkin, reception):
     return OutgoingSms(visit_id, "host", reception.e164, body)
 
 
-def _visitor_message(visit_id, checkin, company):
-    # Built in the check-in request, so in the language the visitor chose on the kiosk.
+def _confirmation(db, visit_id, checkin):
+    """The visitor's SMS in both wordings, built in the check-in request, so in the language chosen on the kiosk."""
+    company = setting("COMPANY_NAME")
+    reception_told = _("Welcome to %(company)s, %(first_name)s. Reception has been told you are here.",
+                       company=company, first_name=checkin.first_name)
+    host_told = reception_told
     if checkin.host:
-        body = _("Welcome to %(company)s, %(first_name)s. %(host)s has been told you are here.",
-                 company=company, first_name=checkin.first_name, host=checkin.host.name)
-    else:
-        body = _("Welcome to %(company)s, %(first_name)s. Reception has been told you are here.",
-                 company=company, first_name=checkin.first_name)
-    return OutgoingSms(visit_id, "visitor", checkin.phone.e164, body)
+        host_told = _("Welcome to %(company)s, %(first_name)s. %(host)s has been told you are here.",
+                      company=company, first_name=checkin.first_name, host=checkin.host.name)
+    return notify.create_confirmation(db, visit_id, checkin.phone.e164, host_told=host_told,
+                                      reception_told=reception_told)
 
 
-def _fallback_message(visit_id, checkin, reception):
+def reception_messages(visit_id, visitor, host, reception):
+    """What reception is told while the host's SMS is slow, and once it has failed for good (`visitor` is the
+    visitor's name, or a school's)."""
     with force_locale(i18n.default_locale()):
-        body = _("%(visitor)s is at reception to see %(host)s, who could not be reached by SMS. Please help them.",
-                 visitor=checkin.name, host=checkin.host.name)
-    return OutgoingSms(visit_id, "reception", reception.e164, body)
+        slow = _("%(visitor)s is at reception to see %(host)s. Our SMS to %(host)s has not gone through yet, and we "
+                 "keep trying. Please help them.", visitor=visitor, host=host.name)
+        failed = _("%(visitor)s is at reception to see %(host)s, who could not be reached by SMS. Please help them.",
+                   visitor=visitor, host=host.name)
+    return (OutgoingSms(visit_id, "reception", reception.e164, slow),
+            OutgoingSms(visit_id, "reception", reception.e164, failed))
+
+
+def unannounced_text(db, host, kiosk_id, created_at):
+    """What reception is told of a visitor who could not be announced, from the visit record alone: the worker
+    that held the visitor's name may be gone."""
+    device = get_device(db, kiosk_id) if kiosk_id is not None else None
+    where = {"time": store.clock_time(created_at), "tablet": device.name if device else _("the kiosk")}
+    if host is None:
+        return _("A visitor checked in at %(time)s on %(tablet)s and could not be announced. Please help them.",
+                 **where)
+    return _("A visitor for %(host)s checked in at %(time)s on %(tablet)s and could not be announced. "
+             "Please help them.", host=host.name, **where)
+
+
+def unannounced_alert(db, host, kiosk_id, created_at):
+    """The same words for the admin area's banner, which is in English."""
+    with force_locale("en"):
+        return unannounced_text(db, host, kiosk_id, created_at)
+
+
+def ask_for_help(db, device, host_id=None):
+    """A refused check-in (the abuse guard) still brings a person: reception, or else the host picked, gets one SMS
+    naming the tablet and the time, at most once per tablet per HELP_EVERY. Nothing goes to the number typed.
+    Returns True when someone has been told (now or a few minutes ago)."""
+    reception = reception_phone()
+    host = get_host(db, int(host_id)) if reception is None and str(host_id or "").isdigit() else None
+    to = reception.e164 if reception else host.phone if host else None
+    if to is None:
+        return False
+    if abuse.may_ask_for_help(db, device):
+        with force_locale(i18n.default_locale() if reception else i18n.host_locale(host)):
+            body = _("Someone at %(tablet)s asked for help at %(time)s.", tablet=device.name,
+                     time=store.clock_time(store.timestamp()))
+        notify.send_notice(to, body, ref=f"help/{device.id}")
+    return True
 
 
 def get_visit_status(db, visit_id, *, kiosk_id):
     """The SMS status of a visit made on this kiosk that has not expired, or None."""
     visit = db.execute(
-        "SELECT host_id FROM visits WHERE id = ? AND kiosk_id IS ? AND expires_at > ?",
+        "SELECT host_id, created_at FROM visits WHERE id = ? AND kiosk_id IS ? AND expires_at > ?",
         [visit_id, kiosk_id, store.timestamp()],
     ).fetchone()
     if visit is None:
         return None
-    statuses = dict(db.execute("SELECT recipient, status FROM messages WHERE visit_id = ?", [visit_id]).fetchall())
-    host = get_host(db, visit[0], active_only=False) if visit[0] is not None else None
+    host_id, created_at = visit
+    rows = db.execute("SELECT recipient, status, reason FROM messages WHERE visit_id = ?", [visit_id]).fetchall()
+    statuses = {recipient: status for recipient, status, _reason in rows}
+    host = get_host(db, host_id, active_only=False) if host_id is not None else None
+    escalate_at = store.parse_timestamp(created_at) + timedelta(seconds=current_app.config["HOST_ESCALATE_SECONDS"])
     return VisitStatus(
         host_name=host.name if host else None,
         host=statuses.get("host", FAILED),
@@ -144,6 +211,8 @@ def get_visit_status(db, visit_id, *, kiosk_id):
             statuses.get("host") == FAILED and host is not None
             and bool(setting("RECEPTION_PHONE")) and "reception" not in statuses
         ),
+        host_slow=statuses.get("host") == SENDING and store.now() >= escalate_at,
+        reasons={recipient: reason for recipient, _status, reason in rows if reason},
     )
 
 

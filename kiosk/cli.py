@@ -9,7 +9,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from kiosk import accounts, demo, devices, directory, retention
+from kiosk import accounts, demo, devices, directory, retention, sweeper
 from kiosk.db import get_db
 from kiosk.phone import InvalidPhoneError, PhoneNumber, mask
 from kiosk.settings import setting
@@ -161,9 +161,12 @@ def demo_command():
 @click.command("purge")
 @with_appcontext
 def purge_command():
-    """Delete what is past its retention: visit records, abuse counters, codes, sessions, receipts, previews."""
+    """Delete what is past its retention (visit records, abuse counters, codes, sessions, receipts, previews) and
+    settle SMS left in flight."""
     for what, count in retention.purge(get_db()).items():
         click.echo(f"Deleted {count} expired {what}.")
+    click.echo(f"Settled {sweeper.sweep(get_db())} SMS left in flight by a stopped worker or past their deadline.")
+    current_app.extensions["dispatcher"].drain()  # reception SMS that the sweep started
 
 
 @click.command("send-test-sms")

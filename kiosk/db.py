@@ -6,16 +6,22 @@ import threading
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 migrations = Migrations("velkommen")
+# The office's clock, for times a person reads (an SMS to reception, a school visit's day).
+OFFICE_TIMEZONE = ZoneInfo("Europe/Oslo")
+
+
+BUSY_TIMEOUT = 10  # seconds a write waits for another worker's
 
 
 def connect(path):
-    conn = sqlite3.connect(path, timeout=10)
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT)
     db = Database(conn)
     db.execute("PRAGMA foreign_keys = ON")
     # Overwrite deleted rows with zeros, so purged personal data leaves no bytes behind in the file.
@@ -82,6 +88,27 @@ def now():
 
 def timestamp(moment=None):
     return (moment or now()).isoformat(timespec="seconds")
+
+
+def parse_timestamp(text):
+    return datetime.fromisoformat(text)
+
+
+def clock_time(stored):
+    """10:02: a stored UTC timestamp as the office's wall clock shows it."""
+    return parse_timestamp(stored).astimezone(OFFICE_TIMEZONE).strftime("%H:%M")
+
+
+def probe_write(db, *, timeout):
+    """A cheap write that raises sqlite3.Error when the database cannot be written (read-only, locked, disk full),
+    waiting at most `timeout` seconds for another writer."""
+    db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+    try:
+        with write_transaction(db):
+            db.execute("INSERT INTO health (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at",
+                       [timestamp()])
+    finally:
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT * 1000}")
 
 
 @contextmanager
@@ -244,3 +271,15 @@ def m005_schools(db):
         {"id": str, "admin_id": int, "data": str, "created_at": str, "expires_at": str},
         pk="id", not_null={"admin_id", "data", "created_at", "expires_at"},
     )
+
+
+@migrations()
+def m006_message_deadlines(db):
+    """Issue 8: a message in flight carries the time by which it must be settled and the worker process sending it,
+    so a sweeper can settle what a crash, a hang or a stopped worker left behind. `reason` is a word saying why a
+    message failed or was not sent (no personal data). `health` holds one row for the health check's write probe."""
+    db["messages"].add_column("deadline", str)
+    db["messages"].add_column("owner", str)
+    db["messages"].add_column("reason", str)
+    db["messages"].create_index(["status", "deadline"])
+    db["health"].create({"id": int, "at": str}, pk="id")

@@ -47,11 +47,9 @@ class CheckinForm(FlaskForm):
             raise ValidationError(_l("Write only your name."))
 
     def validate_phone(self, field):
-        cfg = current_app.config
+        # Any country's mobile checks in; ALLOWED_COUNTRIES decides only whether the confirmation may go (R1).
         try:
-            self.parsed_phone = PhoneNumber.parse(
-                field.data, region=cfg["DEFAULT_REGION"], allowed_countries=cfg["ALLOWED_COUNTRIES"]
-            )
+            self.parsed_phone = PhoneNumber.parse(field.data, region=current_app.config["DEFAULT_REGION"])
         except InvalidPhoneError as e:
             raise ValidationError(e.message) from e
 
@@ -65,7 +63,8 @@ class CheckinForm(FlaskForm):
             raise ValidationError(_l("Choose the person you are visiting from the list."))
 
     def to_checkin(self):
-        return CheckIn(name=self.name.data, phone=self.parsed_phone, host=self.host, confirm=self.confirm.data)
+        return CheckIn(name=self.name.data, phone=self.parsed_phone, host=self.host, confirm=self.confirm.data,
+                       country_allowed=self.parsed_phone.region in current_app.config["ALLOWED_COUNTRIES"])
 
 
 class PairForm(FlaskForm):

@@ -1,20 +1,27 @@
-"""Sending a visit's SMS off the request thread: concurrent, bounded retries, status written per recipient.
+"""Sending a visit's SMS off the request thread: concurrent, bounded retries, a settled status per recipient.
 
-The visitor's name and number exist only in the OutgoingSms objects held by these threads; they are never
-written to the database or a log, and are dropped when the send is settled.
+The visitor's name and number exist only in the objects held by these threads; they are never written to the
+database or a log, and are dropped when the send is settled.
+
+Every message row carries the time by which it must be settled (`deadline`) and the worker process sending it
+(`owner`), so kiosk/sweeper.py can settle what a crash, a hang or a stopped worker left behind (docs/sms.md).
 """
 
 import logging
 import os
 import random
+import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from pathlib import Path
 from time import monotonic
 
 from flask import current_app
 
 from kiosk import db as store
+from kiosk.audit import raise_alert
 from kiosk.sms import SmsSendError
 
 logger = logging.getLogger("kiosk.notify")
@@ -22,6 +29,21 @@ logger = logging.getLogger("kiosk.notify")
 SENDING, SENT, FAILED = "sending", "sent", "failed"
 # Set only by Twilio status callbacks (kiosk/delivery.py), after SENT.
 DELIVERED, UNDELIVERED = "delivered", "undelivered"
+
+# Why a message failed or was never sent: a word for the status screen and the statistics, never personal data.
+WORKER_STOPPED = "worker_stopped"  # the process sending it stopped or died
+TIMED_OUT = "timed_out"  # not settled by its deadline
+PROVIDER = "provider"  # the SMS provider refused it or could not be reached for the whole retry window
+NOBODY_REACHED = "nobody_reached"  # a visitor's confirmation: neither the host nor reception could be told
+COUNTRY_NOT_ALLOWED = "country_not_allowed"  # a visitor's confirmation to a country outside ALLOWED_COUNTRIES
+BUDGET = "budget"  # a visitor's confirmation over the kiosk's SMS budget (R6)
+
+# A message row is settled this long after its retry window at the latest (a last attempt may still be running).
+SETTLE_GRACE_SECONDS = 30
+# How often a failed status write is tried again before the sweeper is left to settle the row.
+RECORD_TRIES = 3
+# After the shutdown budget, how long woken retries get to record their outcome and tell reception.
+STOP_GRACE_SECONDS = 2
 
 
 @dataclass(frozen=True)
@@ -35,8 +57,67 @@ class OutgoingSms:
     queued_at: float = field(default_factory=lambda: monotonic())  # a lambda, so freezegun can move it
 
     @property
-    def ref(self):
+    def ref(self) -> str:
         return f"{self.visit_id}/{self.recipient}"
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """The visitor's SMS, worded for both ways a visit can be announced. It goes out only once the host's SMS,
+    or else reception's, was accepted, so it never says someone was told who was not."""
+
+    message_id: int
+    to: str = field(repr=False)
+    host_told: str = field(repr=False)
+    reception_told: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """One visit's SMS, in memory only."""
+
+    host: OutgoingSms
+    confirmation: Confirmation | None = None
+    escalation: OutgoingSms | None = None  # to reception, when the host's SMS is not accepted in time
+    fallback: OutgoingSms | None = None  # to reception, when the host cannot be reached at all
+    alert: str = ""  # for the admin banner if nobody could be told; no visitor data
+
+    @property
+    def visit_id(self) -> str:
+        return self.host.visit_id
+
+
+def this_worker() -> str:
+    """This process, as `pid:start time`: a pid alone can be taken by a new process after a crash."""
+    return _process_tag(os.getpid()) or f"{os.getpid()}:"
+
+
+def is_alive(owner: str | None) -> bool:
+    """Whether the process that wrote `owner` still runs (on this machine: SQLite files are never shared wider)."""
+    if not owner:
+        return False
+    pid = int(owner.split(":", 1)[0])
+    tag = _process_tag(pid)
+    if tag is not None:
+        return tag == owner
+    if Path("/proc/self/stat").exists():
+        return False  # /proc works here, so that process is gone
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _process_tag(pid):
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # Field 22 is the start time; the command name before it may hold spaces, so count after its ")".
+    return f"{pid}:{stat.rsplit(')', 1)[1].split()[19]}"
 
 
 class Dispatcher:
@@ -47,6 +128,7 @@ class Dispatcher:
         self._executor = None
         self._pid = None
         self._futures = set()
+        self._runs = set()
         self._lock = threading.Lock()
         self._stop = threading.Event()
 
@@ -56,6 +138,7 @@ class Dispatcher:
                 self._executor = ThreadPoolExecutor(self.app.config["SMS_WORKERS"], thread_name_prefix="sms")
                 self._pid = os.getpid()
                 self._futures = set()
+                self._runs = set()
             future = self._executor.submit(self._in_context, fn, *args)
             self._futures.add(future)
         future.add_done_callback(self._forget)
@@ -67,14 +150,37 @@ class Dispatcher:
             pending = set(self._futures)
         return not wait(pending, timeout=timeout).not_done
 
-    def sleep(self, seconds):
-        self._stop.wait(seconds)
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def sleep(self, seconds) -> bool:
+        """Wait between retries; True when the worker is stopping instead."""
+        return self._stop.wait(seconds)
+
+    def shutdown(self, timeout):
+        """Give the sends in flight `timeout` seconds to settle (gunicorn's worker_exit hook calls this). Then stop
+        retrying: a stopped host SMS tells reception while the names are still in memory, and what cannot be sent
+        now is left to the other workers' sweepers. Returns True when everything had settled in time."""
+        if self._pid != os.getpid() or self.drain(timeout):
+            return True
+        self._stop.set()
+        self.drain(STOP_GRACE_SECONDS)
+        with self.app.app_context():
+            for run in list(self._runs):
+                run.abandon()
+        return False
+
+    def track(self, run, active):
+        with self._lock:
+            (self._runs.add if active else self._runs.discard)(run)
 
     def _in_context(self, fn, *args):
         with self.app.app_context():
             try:
                 fn(*args)
             except Exception:
+                # Never silent: a crash here would leave a row `sending`, which the sweeper then settles.
                 logger.exception("SMS dispatch crashed")
                 raise
 
@@ -87,68 +193,225 @@ def init_app(app):
     app.extensions["dispatcher"] = Dispatcher(app)
 
 
-def dispatch(messages, *, fallback=None):
-    """Send each message concurrently; if the host's fails for good, send `fallback` (to reception)."""
-    dispatcher = current_app.extensions["dispatcher"]
-    for message in messages:
-        dispatcher.submit(_deliver, message, fallback if message.recipient == "host" else None)
+def announce(announcement: Announcement) -> None:
+    """Send a visit's SMS off the request thread: the host's first, then the visitor's confirmation; reception is
+    told when the host's SMS is slow (HOST_ESCALATE_SECONDS) or fails for good."""
+    _Run(current_app.extensions["dispatcher"], announcement).start(current_app.config["HOST_ESCALATE_SECONDS"])
 
 
 def send_notice(to, body, *, ref):
-    """One SMS to staff that belongs to no visit (the SMS budget is used up), sent once off the request thread.
-    It has no `messages` row, so no retries: the alert in the admin area says the same."""
-    current_app.extensions["dispatcher"].submit(_send_notice, to, body, ref)
+    """One SMS to staff that belongs to no visit (a used-up budget, a refused visitor), sent with retries off the
+    request thread. It has no `messages` row: the log and the admin area tell what became of it."""
+    message = OutgoingSms(ref, "notice", to, body)
+    current_app.extensions["dispatcher"].submit(send_with_retries, message)
 
 
-def _send_notice(to, body, ref):
-    try:
-        current_app.extensions["sms"].send(to, body, ref=ref)
-    except SmsSendError:
-        logger.warning("Notice %s to reception was not sent", ref)  # the SMS client logged the error code
+def settle_seconds(cfg) -> float:
+    """How long a message may be in flight before the sweeper settles it: the whole retry window and one more try."""
+    return cfg["SMS_RETRY_WINDOW_SECONDS"] + cfg["SMS_TIMEOUT_SECONDS"] + SETTLE_GRACE_SECONDS
 
 
-def create_message(db, visit_id, recipient, status=SENDING):
-    return db["messages"].insert(
-        {"visit_id": visit_id, "recipient": recipient, "status": status, "updated_at": store.timestamp()}
-    ).last_pk
+def deadline_in(seconds) -> str:
+    return store.timestamp(store.now() + timedelta(seconds=seconds))
 
 
-def _deliver(message, fallback):
-    delivered = send_with_retries(message)
-    if not delivered and fallback is not None:
-        logger.warning("Host SMS for visit %s failed; telling reception", message.visit_id)
-        message_id = create_message(store.get_db(), fallback.visit_id, fallback.recipient)
-        send_with_retries(replace(fallback, message_id=message_id, queued_at=monotonic()))
+def create_message(db, visit_id, recipient, status=SENDING, *, reason=None, settle_in=None):
+    """A message row; one still to be sent belongs to this worker and must be settled within `settle_in` seconds."""
+    row = {"visit_id": visit_id, "recipient": recipient, "status": status, "reason": reason,
+           "updated_at": store.timestamp()}
+    if status == SENDING:
+        row.update(owner=this_worker(), deadline=deadline_in(settle_in or settle_seconds(current_app.config)))
+    return db["messages"].insert(row).last_pk
+
+
+def create_confirmation(db, visit_id, to, *, host_told, reception_told):
+    """The visitor's (or a teacher's) confirmation and its row, which waits for the host's SMS first and so may be in
+    flight for two retry windows."""
+    message_id = create_message(db, visit_id, "visitor", settle_in=2 * settle_seconds(current_app.config))
+    return Confirmation(message_id, to, host_told, reception_told)
+
+
+def claim_reception(db, visit_id):
+    """The visit's reception message, created if it has none yet (reception is told once per visit); its id, or
+    None when it had one."""
+    with store.write_transaction(db):
+        if db.execute("SELECT 1 FROM messages WHERE visit_id = ? AND recipient = 'reception'",
+                      [visit_id]).fetchone():
+            return None
+        return create_message(db, visit_id, "reception")
+
+
+class _Run:
+    """One visit's announcement on its way out. Its threads (host, reception, the escalation timer) decide under
+    one lock who is told what, so the visitor's confirmation goes once and only after someone was told."""
+
+    def __init__(self, dispatcher, announcement):
+        self.dispatcher = dispatcher
+        self.announcement = announcement
+        self._lock = threading.Lock()
+        self._tasks = 0
+        self._timer = None
+        self.host_accepted = None  # None while the host's SMS is in flight
+        self.reception = None  # None: not asked; SENDING; True or False once settled
+        self.reception_id = None
+        self.confirmed = False  # the confirmation was sent, or settled as not sent
+
+    def start(self, escalate_after):
+        if self.announcement.escalation is not None:
+            self._timer = threading.Timer(escalate_after, self._escalate)
+            self._timer.daemon = True
+            self._timer.start()
+        self._submit(self._announce_host)
+
+    def _submit(self, fn, *args):
+        with self._lock:
+            self._tasks += 1
+            self.dispatcher.track(self, True)
+        self.dispatcher.submit(self._task, fn, *args)
+
+    def _task(self, fn, *args):
+        try:
+            fn(*args)
+        finally:
+            with self._lock:
+                self._tasks -= 1
+                if self._tasks == 0:
+                    self.dispatcher.track(self, False)
+
+    def _announce_host(self):
+        accepted = send_with_retries(self.announcement.host)
+        if self._timer is not None:
+            self._timer.cancel()
+        with self._lock:
+            self.host_accepted = accepted
+        if accepted:
+            self._confirm(host_told=True)
+        elif not self._tell_reception(self.announcement.fallback):
+            self._settle_if_unannounced()
+
+    def _escalate(self):
+        with self._lock:
+            slow = self.host_accepted is None
+        if slow:
+            logger.warning("Host SMS for visit %s not accepted in time; telling reception",
+                           self.announcement.visit_id)
+            self._submit(self._tell_reception, self.announcement.escalation)
+
+    def _tell_reception(self, message):
+        """Send `message` to reception unless this visit's reception SMS is already under way; False if not sent."""
+        with self._lock:
+            if message is None or self.reception is not None:
+                return False
+            self.reception = SENDING
+        try:
+            self.reception_id = claim_reception(store.get_db(), message.visit_id)
+            if self.reception_id is None:  # a webhook or a sweeper told reception already
+                with self._lock:
+                    self.reception = None
+                return False
+        except sqlite3.Error:
+            # Telling someone matters more than recording it: send without a row.
+            logger.exception("Reception message of visit %s could not be recorded; sending it anyway",
+                             message.visit_id)
+        accepted = send_with_retries(replace(message, message_id=self.reception_id, queued_at=monotonic()))
+        with self._lock:
+            self.reception = accepted
+        if accepted:
+            self._confirm(host_told=False)
+        else:
+            self._settle_if_unannounced()
+        return True
+
+    def _confirm(self, *, host_told):
+        confirmation = self.announcement.confirmation
+        with self._lock:
+            if confirmation is None or self.confirmed:
+                return
+            self.confirmed = True
+        body = confirmation.host_told if host_told else confirmation.reception_told
+        _record(confirmation.message_id, SENDING, deadline=deadline_in(settle_seconds(current_app.config)))
+        send_with_retries(OutgoingSms(self.announcement.visit_id, "visitor", confirmation.to, body,
+                                      confirmation.message_id))
+
+    def _settle_if_unannounced(self):
+        """Once neither the host nor reception can be told: no confirmation goes out, and the admins are alerted."""
+        with self._lock:
+            if self.host_accepted is not False or self.reception in (SENDING, True) or self.confirmed:
+                return
+            self.confirmed = True
+        confirmation = self.announcement.confirmation
+        if confirmation is not None:
+            _record(confirmation.message_id, FAILED, reason=NOBODY_REACHED)
+        if self.announcement.alert and not self.dispatcher.stopping:
+            write(lambda db: raise_alert(db, "visitor_unannounced", self.announcement.alert))
+
+    def abandon(self):
+        """The worker is stopping while a thread of this visit is still stuck in a call: settle the rows from here
+        and leave telling reception to another worker's sweeper, which needs no visitor data for it."""
+        with self._lock:
+            host_pending, reception, confirmed = self.host_accepted is None, self.reception, self.confirmed
+            self.confirmed = True
+        if host_pending:
+            _record(self.announcement.host.message_id, FAILED, reason=WORKER_STOPPED)
+        if reception == SENDING:
+            _record(self.reception_id, SENDING, owner=None)
+        confirmation = self.announcement.confirmation
+        if confirmation is not None and not confirmed:
+            _record(confirmation.message_id, FAILED, reason=WORKER_STOPPED)
 
 
 def send_with_retries(message):
-    """Try until sent, a permanent error, or the retry window closes. Returns True when the SMS was accepted."""
+    """Try until sent, a permanent error, the retry window closes or the worker stops. True when accepted."""
     cfg = current_app.config
     client = current_app.extensions["sms"]
     dispatcher = current_app.extensions["dispatcher"]
-    deadline = message.queued_at + cfg["SMS_RETRY_WINDOW_SECONDS"]
-    if monotonic() > deadline:
+    window_ends = message.queued_at + cfg["SMS_RETRY_WINDOW_SECONDS"]
+    if monotonic() > window_ends:
         logger.warning("SMS %s given up: it waited in the queue longer than the retry window", message.ref)
-        _record(message, FAILED, 0)
-        return False
+        return _give_up(message, 0, TIMED_OUT)
     attempt = 0
     while True:
         attempt += 1
         try:
             sid = client.send(message.to, message.body, ref=message.ref)
         except SmsSendError as e:
+            error_code = e.code or e.status
+            if e.needs_alert:
+                _alert_provider_error(e, message)
             delay = retry_delay(e, attempt, cfg)
-            if delay is None or monotonic() + delay > deadline:
-                _record(message, FAILED, attempt, error_code=e.code or e.status)
-                if e.needs_alert:
-                    logger.error("ALERT: SMS provider error %s needs an administrator (visit %s)",
-                                 e.code, message.visit_id)
-                return False
-            _record(message, SENDING, attempt, error_code=e.code or e.status)
-            dispatcher.sleep(delay)
+            if delay is None or monotonic() + delay > window_ends:
+                return _give_up(message, attempt, PROVIDER, error_code)
+            if dispatcher.stopping:
+                return _give_up(message, attempt, WORKER_STOPPED, error_code)
+            _record(message.message_id, SENDING, attempt, error_code=error_code)
+            if dispatcher.sleep(delay):
+                return _give_up(message, attempt, WORKER_STOPPED, error_code)
         else:
-            _record(message, SENT, attempt, sid=sid)
+            _record(message.message_id, SENT, attempt, sid=sid)
             return True
+
+
+def _give_up(message, attempts, reason, error_code=None):
+    if reason == WORKER_STOPPED and message.recipient == "reception":
+        # Reception's SMS needs no visitor data: another worker's sweeper sends it instead of this stopping one.
+        logger.warning("SMS %s left to another worker: this one is stopping", message.ref)
+        _record(message.message_id, SENDING, attempts, error_code=error_code, owner=None)
+    else:
+        _record(message.message_id, FAILED, attempts, error_code=error_code, reason=reason)
+    return False
+
+
+def _alert_provider_error(error, message):
+    logger.error("ALERT: SMS provider error %s needs an administrator (visit %s)", error.code, message.visit_id)
+    write(lambda db: raise_alert(db, "sms_provider", f"The SMS provider refused a message with error {error.code}: "
+                                                      f"{PROVIDER_ALERTS.get(error.code, 'see the log')}."))
+
+
+PROVIDER_ALERTS = {
+    20003: "the Twilio credentials are wrong",
+    21408: "SMS to that country are not enabled in Twilio's geo permissions",
+    30007: "Twilio's carrier filtered it as spam",
+}
 
 
 def retry_delay(error, attempt, cfg):
@@ -163,10 +426,33 @@ def retry_delay(error, attempt, cfg):
     return None
 
 
-def _record(message, status, attempts, *, sid=None, error_code=None):
-    changes = {"status": status, "attempts": attempts, "updated_at": store.timestamp()}
-    if sid:
-        changes["sid"] = sid
-    if error_code:
-        changes["error_code"] = error_code
-    store.get_db()["messages"].update(message.message_id, changes)
+_KEEP = object()
+
+
+def _record(message_id, status, attempts=None, *, sid=None, error_code=None, reason=None, deadline=None,
+            owner=_KEEP):
+    """Write a message's status. A database that cannot be written is tried again a few times; after that the row
+    stays `sending` and the sweeper settles it by its deadline."""
+    if message_id is None:
+        return
+    changes = {"status": status, "updated_at": store.timestamp()}
+    optional = {"attempts": attempts, "sid": sid, "error_code": error_code, "reason": reason, "deadline": deadline}
+    changes.update({key: value for key, value in optional.items() if value is not None})
+    if owner is not _KEEP:
+        changes.update(owner=owner, deadline=deadline or deadline_in(settle_seconds(current_app.config)))
+    write(lambda db: db["messages"].update(message_id, changes), what=f"status {status} of message {message_id}")
+
+
+def write(change, *, what="an alert"):
+    """Run `change(db)` in a write transaction, trying again a few times while the database cannot be written."""
+    for attempt in range(1, RECORD_TRIES + 1):
+        try:
+            with store.write_transaction(store.get_db()) as db:
+                change(db)
+            return True
+        except sqlite3.Error as e:
+            logger.warning("Could not write %s (try %s of %s): %s", what, attempt, RECORD_TRIES, type(e).__name__)
+            if attempt < RECORD_TRIES:
+                current_app.extensions["dispatcher"].sleep(1)
+    logger.error("Gave up writing %s", what)
+    return False

@@ -7,7 +7,7 @@ from time import monotonic
 
 from flask import current_app
 
-from kiosk import abuse, accounts, checkin, consent, devices, schools
+from kiosk import abuse, accounts, checkin, consent, devices, schools, sweeper
 from kiosk.db import get_db, now, timestamp
 
 logger = logging.getLogger("kiosk.retention")
@@ -49,4 +49,5 @@ def _purge_hourly():
 
 def _purge_and_log():
     counts = purge(get_db())
-    logger.info("Purged %s", ", ".join(f"{n} {what}" for what, n in counts.items()))
+    logger.info("Purged %s; settled %s SMS left in flight", ", ".join(f"{n} {what}" for what, n in counts.items()),
+                sweeper.sweep(get_db()))

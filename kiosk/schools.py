@@ -10,22 +10,20 @@ import secrets
 import unicodedata
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 
 from kiosk import db as store
 from kiosk import i18n, notify, previews
-from kiosk.checkin import reception_phone
+from kiosk.checkin import create_visit, reception_messages, reception_phone, unannounced_alert
 from kiosk.db import timestamp, write_transaction
 from kiosk.directory import fold, get_host
 from kiosk.notify import OutgoingSms
 from kiosk.settings import setting
 from kiosk.spreadsheet import FORMULA_TRIGGERS, SpreadsheetError, read_table
 
-OSLO = ZoneInfo("Europe/Oslo")
+OSLO = store.OFFICE_TIMEZONE
 PREVIEW_MINUTES = 15
 NAME_MAX_LENGTH = 100
 CLASS_MAX_LENGTH = 20
@@ -324,10 +322,11 @@ def check_in_group(db, visit, member_ids, *, kiosk_id):
     Returns None when none of the ids is someone on this visit who has not yet arrived.
     """
     try:
-        messages, record_id = _record_group(db, visit, member_ids, kiosk_id)
+        announcement, record_id = _record_group(db, visit, member_ids, kiosk_id)
     except _NobodyNew:
         return None
-    notify.dispatch(messages, fallback=_fallback(visit, record_id))
+    if announcement is not None:
+        notify.announce(announcement)
     return record_id
 
 
@@ -337,47 +336,40 @@ class _NobodyNew(Exception):
 
 def _record_group(db, visit, member_ids, kiosk_id):
     host = get_host(db, visit.host_id, active_only=False)
+    reception = reception_phone()
     record_id = secrets.token_urlsafe(16)
-    moment = store.now()
     with write_transaction(db):
         earlier = db.execute("SELECT count(*) FROM school_people WHERE visit_id = ? AND arrived_at IS NOT NULL",
                              [visit.id]).fetchone()[0]
         ids = [int(i) for i in member_ids]
         new = db.execute(
             "UPDATE school_people SET arrived_at = ? WHERE visit_id = ? AND arrived_at IS NULL "
-            "AND id IN (SELECT value FROM json_each(?))", [timestamp(moment), visit.id, json.dumps(ids)],
+            "AND id IN (SELECT value FROM json_each(?))", [timestamp(), visit.id, json.dumps(ids)],
         ).rowcount
         if not new:
             raise _NobodyNew
-        db["visits"].insert({
-            "id": record_id, "host_id": visit.host_id, "kiosk_id": kiosk_id, "created_at": timestamp(moment),
-            "expires_at": timestamp(moment + timedelta(days=current_app.config["VISIT_RETENTION_DAYS"])),
-        })
+        created_at = create_visit(db, record_id, visit.host_id, kiosk_id)
         # A host removed since the visit was planned: reception is told instead, as for a walk-in without a host.
-        to = host.phone if host else getattr(reception_phone(), "e164", None)
+        to = host.phone if host else getattr(reception, "e164", None)
+        if not to:
+            return None, record_id
         with force_locale(i18n.host_locale(host)):  # the host's directory language; reception's default
             host_text = _host_text(visit, new, earlier)
-        messages = [_message(db, record_id, "host", to, host_text)] if to else []
-        if visit.teacher_phone:
-            messages.append(_message(db, record_id, "visitor", visit.teacher_phone,
-                                     _teacher_text(visit, new + earlier, host)))
-    return messages, record_id
+        host_message = OutgoingSms(record_id, "host", to, host_text, notify.create_message(db, record_id, "host"))
+        confirmation = _teacher_confirmation(db, visit, record_id, new + earlier, host)
+    escalation = fallback = None
+    if host and reception:
+        escalation, fallback = reception_messages(record_id, visit.school, host, reception)
+    return notify.Announcement(host_message, confirmation, escalation, fallback,
+                               alert=unannounced_alert(db, host, kiosk_id, created_at)), record_id
 
 
-def _message(db, record_id, recipient, to, body):
-    return OutgoingSms(record_id, recipient, to, body, notify.create_message(db, record_id, recipient))
-
-
-def _fallback(visit, record_id):
-    """The SMS to reception if the host's fails, as for a walk-in (the status page waits for it)."""
-    reception = reception_phone()
-    host = get_host(store.get_db(), visit.host_id, active_only=False)
-    if reception is None or host is None:
+def _teacher_confirmation(db, visit, record_id, arrived, host):
+    """The teacher's SMS, if the school gave a mobile: like a walk-in visitor's, it goes once someone was told."""
+    if not visit.teacher_phone:
         return None
-    with force_locale(i18n.default_locale()):
-        body = _("%(school)s is at reception to see %(host)s, who could not be reached by SMS. Please help them.",
-                 school=visit.school, host=host.name)
-    return OutgoingSms(record_id, "reception", reception.e164, body)
+    return notify.create_confirmation(db, record_id, visit.teacher_phone, host_told=_teacher_text(visit, arrived, host),
+                                      reception_told=_teacher_text(visit, arrived, None))
 
 
 def _host_text(visit, new, earlier):

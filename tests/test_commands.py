@@ -33,10 +33,11 @@ def test_send_test_sms_reports_a_provider_error_with_its_code(runner, sms):
 
 
 def test_purge_with_nothing_to_delete_says_so(runner):
-    lines = runner.invoke(args=["purge"]).output.splitlines()
+    *lines, settled = runner.invoke(args=["purge"]).output.splitlines()
     assert lines[0] == "Deleted 0 expired visit records."
     assert all(line.startswith("Deleted 0 expired ") for line in lines)
     assert len(lines) == 8
+    assert settled == "Settled 0 SMS left in flight by a stopped worker or past their deadline."
 
 
 def test_purge_deletes_expired_pairing_codes_sessions_and_webhook_receipts(runner, db):

@@ -131,7 +131,8 @@ def scan(paths):
 
 def test_check_in_under_gunicorn_texts_host_and_visitor_through_the_twilio_api(gunicorn, instance, twilio_server):
     status, location, elapsed = check_in(gunicorn.url, instance)
-    assert status == {"host": "sent", "visitor": "sent", "reception": None, "ask_desk": False, "final": True}
+    assert status == {"host": "sent", "visitor": "sent", "reception": None, "ask_desk": False, "reason": None,
+                      "visitor_reason": None, "final": True}
     host_sms, visitor_sms = twilio_server.accepted(HOST_PHONE), twilio_server.accepted(CANARY_PHONE)
     assert [r.form["Body"] for r in host_sms] == [f"{CANARY_NAME} has arrived at reception and is waiting for you."]
     assert [r.form["Body"] for r in visitor_sms] == [
@@ -150,7 +151,7 @@ def test_unreachable_host_under_gunicorn_reaches_reception(gunicorn, instance, t
 
 
 def test_r18_check_in_answers_at_once_while_twilio_hangs(gunicorn, instance, twilio_server):
-    twilio_server.hang(10, times=4)
+    twilio_server.hang(10, times=2)  # two timeouts of 2 s: the third try is still inside the 5-second window
     status, _, elapsed = check_in(gunicorn.url, instance)
     assert elapsed < 2
     assert (status["host"], status["visitor"]) == ("sent", "sent")

@@ -327,7 +327,7 @@ def test_delivered_and_undelivered_are_in_the_visit_status_json(app, db, host, t
     status = tablet.client.get(f"/kiosk/visits/{visit_id}/status").get_json()
 
     assert status == {"host": "delivered", "visitor": "undelivered", "reception": None, "ask_desk": False,
-                      "final": True}
+                      "reason": None, "visitor_reason": None, "final": True}
 
 
 def test_the_status_page_says_in_plain_words_what_was_delivered(app, db, host, twilio, tablet):

@@ -45,7 +45,7 @@ class SmsSendError(Exception):
     def transient(self):
         """No answer, rate limited or a server error: safe to try again after a pause."""
         return (
-            (self.status is None and self.code is None)
+            (self.status is None and self.code is None)  # also an answer that could not be read
             or self.status == 429
             or self.code in RATE_LIMIT_CODES
             or (self.status is not None and self.status >= 500)
@@ -72,10 +72,15 @@ class SmsClient(ABC):
             sid = self._send(to, body, ref=ref)
         except SmsSendError as e:
             logger.warning(
-                "SMS %s to %s not accepted by %s: code=%s status=%s",
-                ref, mask(to), self.name, e.code, e.status,
+                "SMS %s to %s not accepted by %s: code=%s status=%s (%s)",
+                ref, mask(to), self.name, e.code, e.status, e,
             )
             raise
+        except Exception as e:
+            # A fault of the provider's library we did not foresee: still one exception type, retried as transient.
+            # Only its type is logged: its text could quote the number.
+            logger.error("SMS %s to %s failed in %s with %s", ref, mask(to), self.name, type(e).__name__)
+            raise SmsSendError(f"{self.name} failed unexpectedly for {ref}") from None
         logger.info("SMS %s to %s accepted by %s as %s in %.0f ms",
                     ref, mask(to), self.name, sid, (time.monotonic() - start) * 1000)
         return sid

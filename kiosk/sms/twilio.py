@@ -78,3 +78,7 @@ def _call(request, ref):
         raise SmsSendError(f"Twilio did not answer {ref} in time") from e
     except (requests.RequestException, TwilioException) as e:
         raise SmsSendError(f"Twilio could not be reached for {ref}") from e
+    except (ValueError, KeyError, TypeError):
+        # An answer the SDK cannot read (HTML from a proxy, a 201 that is not JSON). The message may or may not
+        # exist at Twilio; we try again, since a second SMS to the host is better than none (docs/sms.md).
+        raise SmsSendError(f"Twilio's answer for {ref} could not be read") from None

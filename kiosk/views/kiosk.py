@@ -22,7 +22,7 @@ from flask import (
     url_for,
 )
 
-from kiosk import abuse, checkin, devices, i18n
+from kiosk import abuse, checkin, devices, i18n, sweeper
 from kiosk.config import LOGO_TYPES, is_colour
 from kiosk.db import get_db
 from kiosk.directory import search_hosts
@@ -172,7 +172,8 @@ def checkin_form():
                 return _check_in(form.to_checkin())
         except abuse.Refused as refusal:
             _next_turn()
-            return render_template("kiosk/refused.html"), refusal.status
+            desk_told = checkin.ask_for_help(get_db(), g.device, form.host_id.data)
+            return render_template("kiosk/refused.html", desk_told=desk_told), refusal.status
     form.form_token.data = abuse.form_token(shown_at)
     status = 422 if form.is_submitted() else 200
     return render_template("kiosk/checkin.html", form=form, reception=RECEPTION), status
@@ -200,6 +201,7 @@ def visit(visit_id):
 
 @bp.get("/visits/<visit_id>/status")
 def visit_status(visit_id):
+    sweeper.sweep(get_db(), visit_id=visit_id)  # a host SMS whose worker died is settled while the visitor waits
     status = checkin.get_visit_status(get_db(), visit_id, kiosk_id=g.device.id) or abort(404)
     return jsonify(status.as_json())
 

@@ -1,0 +1,166 @@
+"""Settling what a crash, a hang or a stopped worker left in flight (GOV.UK Notify's timeout_notifications).
+
+A message row still `sending` is settled here when its deadline has passed or the worker process sending it is
+gone; a host not reached in time makes reception hear of the visit. That SMS is built from the visit record
+alone (host, tablet, time), since the visitor's name and number died with the worker that held them.
+
+Runs on every status poll of a visit, every SWEEP_SECONDS in each worker, in the hourly purge and in
+`flask purge`.
+"""
+
+import logging
+import os
+import sqlite3
+import threading
+from collections import namedtuple
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import force_locale
+
+from kiosk import db as store
+from kiosk import i18n, notify
+from kiosk.audit import raise_alert
+from kiosk.checkin import reception_phone, unannounced_alert, unannounced_text
+from kiosk.delivery import FALLBACK_WINDOW
+from kiosk.directory import get_host
+from kiosk.notify import FAILED, SENDING, TIMED_OUT, WORKER_STOPPED, OutgoingSms
+
+logger = logging.getLogger("kiosk.sweeper")
+
+# A live worker tells reception itself when the host's SMS is slow (it holds the visitor's name); the sweeper
+# steps in only this much later, in case that worker is stuck.
+BACKSTOP_SECONDS = 30
+
+_IN_FLIGHT = """
+    SELECT m.id, m.visit_id, m.recipient, m.deadline, m.owner, v.created_at,
+           EXISTS (SELECT 1 FROM messages r WHERE r.visit_id = m.visit_id AND r.recipient = 'reception') AS told
+    FROM messages m JOIN visits v ON v.id = m.visit_id
+    WHERE m.status = 'sending'
+"""
+InFlight = namedtuple("InFlight", "id visit_id recipient deadline owner created_at told")
+
+
+def sweep(db, *, visit_id=None):
+    """Settle the messages in flight that need it (of one visit, or all); returns how many it settled.
+
+    Never raises for a database that cannot be written: the next sweep tries again."""
+    try:
+        if not _candidates(db, visit_id):
+            return 0
+        with store.write_transaction(db):
+            rows = _candidates(db, visit_id)  # again, now under the write lock: another worker may have swept
+            messages = [message for row in rows for message in _settle(db, row)]
+    except sqlite3.Error:
+        logger.exception("Sweep failed; the next one tries again")
+        return 0
+    for message in messages:
+        current_app.extensions["dispatcher"].submit(_tell_reception, message)
+    return len(rows)
+
+
+def _candidates(db, visit_id):
+    """Rows past their deadline or owned by a process that is gone, and hosts not reached by the backstop time."""
+    now = store.timestamp()
+    backstop = store.timestamp(store.now() - timedelta(
+        seconds=current_app.config["HOST_ESCALATE_SECONDS"] + BACKSTOP_SECONDS))
+    query = _IN_FLIGHT + (" AND m.visit_id = ?" if visit_id else "")
+    rows = [InFlight(*row) for row in db.execute(query, [visit_id] if visit_id else []).fetchall()]
+    return [row for row in rows
+            if _overdue(row, now) or not notify.is_alive(row.owner)
+            or (row.recipient == "host" and not row.told and row.created_at <= backstop)]
+
+
+def _overdue(row, now):
+    return row.deadline is None or row.deadline <= now
+
+
+def _settle(db, row):
+    """Settle one row inside the sweep's transaction; returns the reception SMS it calls for."""
+    overdue, orphan = _overdue(row, store.timestamp()), not notify.is_alive(row.owner)
+    if row.recipient == "reception":
+        if overdue or reception_phone() is None:
+            _fail(db, row, TIMED_OUT)
+            _alert(db, row.visit_id)
+            return []
+        if orphan:  # its worker stopped: this one sends it, worded without the visitor's name
+            db.execute("UPDATE messages SET owner = ? WHERE id = ?", [notify.this_worker(), row.id])
+            return [_reception_sms(db, row.visit_id, row.id)]
+        return []
+    if overdue or orphan:
+        _fail(db, row, TIMED_OUT if overdue else WORKER_STOPPED)
+        return _escalate(db, row.visit_id) if row.recipient == "host" else []
+    return _escalate(db, row.visit_id)  # a host SMS past the backstop time, its worker alive but silent
+
+
+def _fail(db, row, reason):
+    logger.warning("Message %s of visit %s settled as failed: %s", row.id, row.visit_id, reason)
+    db.execute("UPDATE messages SET status = ?, reason = ?, updated_at = ? WHERE id = ? AND status = ?",
+               [FAILED, reason, store.timestamp(), row.id, SENDING])
+
+
+def _escalate(db, visit_id):
+    """Tell reception about a visit whose host was not reached, once per visit; or alert the admins."""
+    if db.execute("SELECT 1 FROM messages WHERE visit_id = ? AND recipient = 'reception'", [visit_id]).fetchone():
+        return []
+    created_at = db.execute("SELECT created_at FROM visits WHERE id = ?", [visit_id]).fetchone()[0]
+    if reception_phone() is None or created_at <= store.timestamp(store.now() - FALLBACK_WINDOW):
+        _alert(db, visit_id)
+        return []
+    message_id = notify.create_message(db, visit_id, "reception")
+    logger.warning("Host of visit %s not reached; telling reception", visit_id)
+    return [_reception_sms(db, visit_id, message_id)]
+
+
+def _reception_sms(db, visit_id, message_id):
+    with force_locale(i18n.default_locale()):
+        body = unannounced_text(db, *_visit(db, visit_id))
+    return OutgoingSms(visit_id, "reception", reception_phone().e164, body, message_id)
+
+
+def _alert(db, visit_id):
+    raise_alert(db, "visitor_unannounced", unannounced_alert(db, *_visit(db, visit_id)))
+
+
+def _visit(db, visit_id):
+    """The visit's host, tablet and time: all that is known of it once the visitor's name is gone."""
+    host_id, kiosk_id, created_at = db.execute("SELECT host_id, kiosk_id, created_at FROM visits WHERE id = ?",
+                                               [visit_id]).fetchone()
+    return get_host(db, host_id, active_only=False) if host_id is not None else None, kiosk_id, created_at
+
+
+def _tell_reception(message):
+    if not notify.send_with_retries(message) and not current_app.extensions["dispatcher"].stopping:
+        notify.write(lambda db: _alert(db, message.visit_id))
+
+
+def count_overdue(db):
+    """Messages still in flight past their deadline: more than zero means no sweep has run for a while."""
+    return db.execute("SELECT count(*) FROM messages WHERE status = 'sending' AND deadline <= ?",
+                      [store.timestamp()]).fetchone()[0]
+
+
+# Each worker sweeps every SWEEP_SECONDS on a thread of its own, started after gunicorn's fork.
+
+
+def init_app(app):
+    app.extensions["sweeper"] = {"pid": None, "lock": threading.Lock()}
+    if app.config["SWEEP_SECONDS"] > 0:
+        app.before_request(_start_ticker)
+
+
+def _start_ticker():
+    state = current_app.extensions["sweeper"]
+    with state["lock"]:
+        if state["pid"] == os.getpid():
+            return
+        state["pid"] = os.getpid()
+    app = current_app._get_current_object()
+    threading.Thread(target=_tick, args=(app,), name="sweeper", daemon=True).start()
+
+
+def _tick(app):
+    dispatcher = app.extensions["dispatcher"]
+    while not dispatcher.sleep(app.config["SWEEP_SECONDS"]):
+        with app.app_context():
+            sweep(store.get_db())
