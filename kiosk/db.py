@@ -108,7 +108,7 @@ def probe_write(db, *, timeout):
             db.execute("INSERT INTO health (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at",
                        [timestamp()])
     finally:
-        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT * 1000}")
+        db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
 
 
 @contextmanager

@@ -16,6 +16,7 @@ TEST_CONFIG = {
     "SMS_RETRY_BASE_SECONDS": 0.01,
     "SMS_RETRY_MAX_SECONDS": 0.05,
     "SMS_RETRY_WINDOW_SECONDS": 2,
+    "SWEEP_SECONDS": 0,  # no sweeper thread per test app; tests/test_sweeper.py sweeps by hand and tests the ticker
     "FORM_MIN_SECONDS": 0,  # tests submit at once; tests/test_abuse.py checks the 3-second rule itself
     "DEFAULT_LOCALE": "en",  # existing tests read English; tests/test_i18n.py checks the other languages
 }

@@ -2,9 +2,11 @@
 
 from bs4 import BeautifulSoup
 
-from kiosk import accounts, devices
+from kiosk import accounts, checkin, devices
+from kiosk.checkin import CheckIn
 from kiosk.db import get_db
 from kiosk.directory import get_host, save_hosts
+from kiosk.phone import PhoneNumber
 
 CANARY_NAME = "Kari Kanarifugl Nordmann"
 CANARY_PHONE = "+4799999999"
@@ -85,3 +87,30 @@ def admin_client(app, *, username="ana"):
     client = app.test_client()
     assert sign_in(client, username=username).status_code == 302
     return client
+
+
+# SMS of a visit
+
+
+def register_visit(app, db, host, *, kiosk_id=None, confirm=True, phone="+4741234999", country_allowed=True):
+    """Check Ragnhild Berg in for `host` (None: reception) without the web form; returns the visit id."""
+    with app.test_request_context():
+        return checkin.register(db, CheckIn("Ragnhild Berg", PhoneNumber(phone), host, confirm=confirm,
+                                            country_allowed=country_allowed), kiosk_id=kiosk_id)
+
+
+def drain(app):
+    """Wait until every SMS the app started is settled."""
+    assert app.extensions["dispatcher"].drain(timeout=10)
+
+
+def messages(db, visit_id):
+    return {row["recipient"]: row for row in db["messages"].rows_where("visit_id = ?", [visit_id])}
+
+
+def in_flight(db):
+    return db.execute("SELECT count(*) FROM messages WHERE status = 'sending'").fetchone()[0]
+
+
+def alerts(db, kind="visitor_unannounced"):
+    return [row[0] for row in db.execute("SELECT message FROM alerts WHERE kind = ?", [kind]).fetchall()]

@@ -3,7 +3,7 @@
 It creates messages (POST .../Messages.json), updates them (POST .../Messages/{sid}.json; an empty Body is
 Twilio's redaction) and deletes them (DELETE .../Messages/{sid}.json) like Twilio's REST API, records every
 request, and can be told to answer the next requests, to anyone or to one number, with a Twilio error, a bare 5xx,
-or a hang; redactions have their own queue of answers:
+a hang, or a 201 that is not JSON; redactions have their own queue of answers:
 
     with TwilioServer(account_sid, auth_token) as server:
         server.fail(21211, to="+4799999999")
@@ -109,6 +109,10 @@ class TwilioServer:
     def fail_plain(self, status, *, to=None, times=1):
         """Answer with a bare HTTP status and an HTML body, as a load balancer in trouble does."""
         self._queue(Answer(status), to, times)
+
+    def garble(self, *, to=None, times=1):
+        """Answer 201 Created with a body that is not JSON, as a broken proxy might; no message is created."""
+        self._queue(Answer(201), to, times)
 
     def hang(self, seconds, *, to=None, times=1):
         """Wait `seconds` (or until stop), then answer 504: the message was never created."""
