@@ -14,11 +14,14 @@ from kiosk.db import get_db
 from kiosk.sms import SentSms
 from tests.helpers import (
     alerts,
+    checkin_data,
     create_host,
     drain,
+    get_page,
     in_flight,
     messages,
     pair_tablet,
+    tablet_client,
 )
 from tests.helpers import register_visit as register
 
@@ -248,3 +251,130 @@ def test_a_worker_that_is_gone_is_not_alive_even_if_its_pid_comes_back():
     assert not notify.is_alive(f"{pid}:0")
     assert not notify.is_alive(DEAD_WORKER)
     assert not notify.is_alive(None)
+
+
+# A refused check-in still brings help (item 7)
+
+
+@pytest.fixture
+def kiosk_client(app):
+    """The paired tablet's test client."""
+    return tablet_client(app)
+
+
+@pytest.fixture
+def web_host(app):
+    """Kari Ødegård, made outside a held app context: the `db` fixture would make the test client's requests share
+    `g`, and with it a stale CSRF token."""
+    with app.app_context():
+        return create_host(get_db(), name="Kari Ødegård", phone=HOST, language="en")
+
+
+def refused_check_in(app, client, host_id, phone=VISITOR):
+    """A check-in the guard refuses: its honeypot is filled, as a bot's would be."""
+    page = get_page(client, "/kiosk/checkin")
+    response = client.post("/kiosk/checkin", data=checkin_data(page, host_id=host_id, phone=phone, website="x"))
+    drain(app)
+    assert response.status_code == 400
+    return response
+
+
+HELP = re.compile(r"Someone at Reception tablet asked for help at \d\d:\d\d\.")
+
+
+def test_a_refused_check_in_texts_reception_once_and_says_the_desk_was_told(app, web_host, sms, kiosk_client):
+    response = refused_check_in(app, kiosk_client, web_host.id)
+    [help_sms] = sms.outbox
+    assert help_sms.to == RECEPTION and HELP.fullmatch(help_sms.body)
+    assert "The desk has been told that someone needs help here." in response.get_data(as_text=True)
+
+
+def test_a_tablet_brings_reception_at_most_one_help_sms_in_ten_minutes(app, web_host, sms, kiosk_client):
+    with freeze_time("2030-03-04 09:05:00", ignore=["kiosk.notify"]) as clock:
+        for _ in range(5):
+            response = refused_check_in(app, kiosk_client, web_host.id)
+            clock.tick(60)
+        assert "The desk has been told" in response.get_data(as_text=True)
+        assert len(sms.outbox) == 1
+        clock.tick(6 * 60)
+        refused_check_in(app, kiosk_client, web_host.id)
+    assert len(sms.outbox) == 2
+    assert all(s.to == RECEPTION for s in sms.outbox)
+
+
+def test_without_a_reception_phone_the_host_picked_hears_of_a_refused_visitor(make_app):
+    app = make_app(RECEPTION_PHONE=None)
+    with app.app_context():
+        host = create_host(get_db(), phone=HOST, language="en")
+    refused_check_in(app, tablet_client(app), host.id)
+    [help_sms] = app.extensions["sms"].outbox
+    assert help_sms.to == HOST and HELP.fullmatch(help_sms.body)
+
+
+def test_a_refusal_with_nobody_to_tell_says_only_ask_at_the_desk(make_app):
+    app = make_app(RECEPTION_PHONE=None)
+    response = refused_check_in(app, tablet_client(app), "")
+    assert app.extensions["sms"].outbox == []
+    assert "The desk has been told" not in response.get_data(as_text=True)
+
+
+def test_r4_the_help_sms_never_goes_to_the_typed_number(app, web_host, sms, kiosk_client):
+    refused_check_in(app, kiosk_client, web_host.id, phone="412 34 999")
+    assert VISITOR not in [s.to for s in sms.attempts]
+
+
+# Any mobile may check in; ALLOWED_COUNTRIES limits only where confirmations go (item 8)
+
+
+FOREIGN_MOBILES = {"+48": "+48 512 345 678", "+380": "+380 50 123 4567", "+44": "+44 7911 123456",
+                   "+1": "+1 202 555 0143"}
+
+
+@pytest.mark.parametrize("typed", FOREIGN_MOBILES.values(), ids=FOREIGN_MOBILES.keys())
+def test_r1_a_foreign_mobile_checks_in_with_the_confirmation_skipped(app, web_host, sms, kiosk_client, typed):
+    page = get_page(kiosk_client, "/kiosk/checkin")
+    response = kiosk_client.post("/kiosk/checkin", data=checkin_data(page, host_id=web_host.id, phone=typed,
+                                                                     confirm=False))
+    drain(app)
+    assert response.status_code == 302
+    assert [s.to for s in sms.attempts] == [HOST]
+
+
+@pytest.mark.parametrize("typed", FOREIGN_MOBILES.values(), ids=FOREIGN_MOBILES.keys())
+def test_r1_a_foreign_mobile_asking_for_a_confirmation_is_told_it_cannot_go_to_that_country(
+        app, web_host, sms, kiosk_client, typed):
+    page = get_page(kiosk_client, "/kiosk/checkin")
+    response = kiosk_client.post("/kiosk/checkin", data=checkin_data(page, host_id=web_host.id, phone=typed))
+    drain(app)
+    assert [s.to for s in sms.attempts] == [HOST]
+    status_page = get_page(kiosk_client, response.headers["Location"])
+    visitor = status_page.select_one("li[data-recipient=visitor]")
+    assert (visitor["data-state"], visitor["data-reason"]) == ("failed", "country_not_allowed")
+    assert "We cannot send text messages to numbers from your country, but you are checked in." in visitor.text
+    status = kiosk_client.get(response.headers["Location"] + "/status").get_json()
+    assert (status["host"], status["visitor"], status["visitor_reason"]) == ("sent", "failed", "country_not_allowed")
+
+
+def test_r4_a_foreign_number_that_gets_no_sms_is_not_counted_against_the_number_limits(app, web_host, sms,
+                                                                                      kiosk_client):
+    for _ in range(5):
+        page = get_page(kiosk_client, "/kiosk/checkin")
+        response = kiosk_client.post("/kiosk/checkin", data=checkin_data(page, host_id=web_host.id,
+                                                                         phone=FOREIGN_MOBILES["+48"]))
+        assert response.status_code == 302
+    drain(app)
+    assert [s.to for s in sms.attempts] == [HOST] * 5
+
+
+@pytest.mark.parametrize("typed, message", [
+    ("+48 22 123 45 67", "Enter a mobile number. We can only send text messages to mobile phones."),  # landline
+    ("+44 909 879 0000", "Enter a mobile number. We can only send text messages to mobile phones."),  # premium
+    ("820 12 345", "Enter a mobile number. We can only send text messages to mobile phones."),  # NO shared cost
+])
+def test_r3_premium_shared_cost_and_landline_numbers_stay_refused(app, web_host, sms, kiosk_client, typed, message):
+    page = get_page(kiosk_client, "/kiosk/checkin")
+    response = kiosk_client.post("/kiosk/checkin", data=checkin_data(page, host_id=web_host.id, phone=typed))
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    drain(app)
+    assert sms.attempts == []
