@@ -20,6 +20,13 @@ loglevel = os.environ.get("KIOSK_LOG_LEVEL", "info").lower()
 DRAIN_MARGIN_SECONDS = 5
 
 
+def post_worker_init(worker):
+    """Each worker settles SMS left in flight by another that died (kiosk/sweeper.py), from its start on."""
+    from kiosk import sweeper
+
+    sweeper.start(worker.wsgi)
+
+
 def worker_exit(server, worker):
     """Drain the SMS in flight: they get the graceful timeout (less a margin) to settle; then a host still
     unannounced makes this worker tell reception while it holds the names, and what is left goes to the sweepers of

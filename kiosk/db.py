@@ -99,16 +99,22 @@ def clock_time(stored):
     return parse_timestamp(stored).astimezone(OFFICE_TIMEZONE).strftime("%H:%M")
 
 
+@contextmanager
+def busy_timeout(db, seconds):
+    """Wait at most `seconds` for another worker's write lock, instead of BUSY_TIMEOUT."""
+    db.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
+    try:
+        yield db
+    finally:
+        db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
+
+
 def probe_write(db, *, timeout):
     """A cheap write that raises sqlite3.Error when the database cannot be written (read-only, locked, disk full),
     waiting at most `timeout` seconds for another writer."""
-    db.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-    try:
-        with write_transaction(db):
-            db.execute("INSERT INTO health (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at",
-                       [timestamp()])
-    finally:
-        db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
+    with busy_timeout(db, timeout), write_transaction(db):
+        db.execute("INSERT INTO health (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at",
+                   [timestamp()])
 
 
 @contextmanager

@@ -42,6 +42,8 @@ BUDGET = "budget"  # a visitor's confirmation over the kiosk's SMS budget (R6)
 SETTLE_GRACE_SECONDS = 30
 # How often a failed status write is tried again before the sweeper is left to settle the row.
 RECORD_TRIES = 3
+# How long a note of progress between retries waits for a locked database before it is skipped.
+PROGRESS_WAIT_SECONDS = 0.5
 # After the shutdown budget, how long woken retries get to record their outcome and tell reception.
 STOP_GRACE_SECONDS = 2
 
@@ -255,6 +257,7 @@ class _Run:
         self.reception = None  # None: not asked; SENDING; True or False once settled
         self.reception_id = None
         self.confirmed = False  # the confirmation was sent, or settled as not sent
+        self.alerted = False
 
     def start(self, escalate_after):
         if self.announcement.escalation is not None:
@@ -279,7 +282,7 @@ class _Run:
                     self.dispatcher.track(self, False)
 
     def _announce_host(self):
-        accepted = send_with_retries(self.announcement.host)
+        accepted = send_with_retries(self.announcement.host, on_accepted=self._host_accepted)
         if self._timer is not None:
             self._timer.cancel()
         with self._lock:
@@ -288,6 +291,11 @@ class _Run:
             self._confirm(host_told=True)
         elif not self._tell_reception(self.announcement.fallback):
             self._settle_if_unannounced()
+
+    def _host_accepted(self):
+        # Before its status is written, which a locked database can hold up: reception need not hear of it.
+        with self._lock:
+            self.host_accepted = True
 
     def _escalate(self):
         with self._lock:
@@ -313,7 +321,8 @@ class _Run:
             # Telling someone matters more than recording it: send without a row.
             logger.exception("Reception message of visit %s could not be recorded; sending it anyway",
                              message.visit_id)
-        accepted = send_with_retries(replace(message, message_id=self.reception_id, queued_at=monotonic()))
+        accepted = send_with_retries(replace(message, message_id=self.reception_id, queued_at=monotonic()),
+                                     on_failure=self._alert)
         with self._lock:
             self.reception = accepted
         if accepted:
@@ -342,8 +351,16 @@ class _Run:
         confirmation = self.announcement.confirmation
         if confirmation is not None:
             _record(confirmation.message_id, FAILED, reason=NOBODY_REACHED)
-        if self.announcement.alert and not self.dispatcher.stopping:
-            write(lambda db: raise_alert(db, "visitor_unannounced", self.announcement.alert))
+        self._alert()
+
+    def _alert(self):
+        """Tell the admins (the banner of the admin area), once: reception could not be texted about this visit, or
+        there is no reception to text. Needs no SMS, so it reaches a desk even while the provider is down."""
+        with self._lock:
+            if self.alerted or not self.announcement.alert or self.dispatcher.stopping:
+                return
+            self.alerted = True
+        write(lambda db: raise_alert(db, "visitor_unannounced", self.announcement.alert))
 
     def abandon(self):
         """The worker is stopping while a thread of this visit is still stuck in a call: settle the rows from here
@@ -360,8 +377,9 @@ class _Run:
             _record(confirmation.message_id, FAILED, reason=WORKER_STOPPED)
 
 
-def send_with_retries(message):
-    """Try until sent, a permanent error, the retry window closes or the worker stops. True when accepted."""
+def send_with_retries(message, *, on_failure=None, on_accepted=None):
+    """Try until sent, a permanent error, the retry window closes or the worker stops. True when accepted.
+    `on_failure` is called once, after the first attempt that fails; `on_accepted` as soon as the provider accepts."""
     cfg = current_app.config
     client = current_app.extensions["sms"]
     dispatcher = current_app.extensions["dispatcher"]
@@ -378,15 +396,19 @@ def send_with_retries(message):
             error_code = e.code or e.status
             if e.needs_alert:
                 _alert_provider_error(e, message)
+            if on_failure is not None and attempt == 1:
+                on_failure()
             delay = retry_delay(e, attempt, cfg)
             if delay is None or monotonic() + delay > window_ends:
                 return _give_up(message, attempt, PROVIDER, error_code)
             if dispatcher.stopping:
                 return _give_up(message, attempt, WORKER_STOPPED, error_code)
-            _record(message.message_id, SENDING, attempt, error_code=error_code)
+            _record(message.message_id, SENDING, attempt, error_code=error_code, progress=True)
             if dispatcher.sleep(delay):
                 return _give_up(message, attempt, WORKER_STOPPED, error_code)
         else:
+            if on_accepted is not None:
+                on_accepted()
             _record(message.message_id, SENT, attempt, sid=sid)
             return True
 
@@ -430,9 +452,10 @@ _KEEP = object()
 
 
 def _record(message_id, status, attempts=None, *, sid=None, error_code=None, reason=None, deadline=None,
-            owner=_KEEP):
+            owner=_KEEP, progress=False):
     """Write a message's status. A database that cannot be written is tried again a few times; after that the row
-    stays `sending` and the sweeper settles it by its deadline."""
+    stays `sending` and the sweeper settles it by its deadline. A `progress` note between retries is tried once,
+    briefly: a locked database must not hold up the next attempt."""
     if message_id is None:
         return
     changes = {"status": status, "updated_at": store.timestamp()}
@@ -440,19 +463,23 @@ def _record(message_id, status, attempts=None, *, sid=None, error_code=None, rea
     changes.update({key: value for key, value in optional.items() if value is not None})
     if owner is not _KEEP:
         changes.update(owner=owner, deadline=deadline or deadline_in(settle_seconds(current_app.config)))
-    write(lambda db: db["messages"].update(message_id, changes), what=f"status {status} of message {message_id}")
+    write(lambda db: db["messages"].update(message_id, changes), what=f"status {status} of message {message_id}",
+          tries=1 if progress else RECORD_TRIES, wait=PROGRESS_WAIT_SECONDS if progress else store.BUSY_TIMEOUT)
 
 
-def write(change, *, what="an alert"):
-    """Run `change(db)` in a write transaction, trying again a few times while the database cannot be written."""
-    for attempt in range(1, RECORD_TRIES + 1):
+def write(change, *, what="an alert", tries=None, wait=None):
+    """Run `change(db)` in a write transaction, trying again a few times while the database cannot be written;
+    each try waits up to `wait` seconds for another worker's lock."""
+    tries = tries or RECORD_TRIES
+    for attempt in range(1, tries + 1):
         try:
-            with store.write_transaction(store.get_db()) as db:
+            db = store.get_db()
+            with store.busy_timeout(db, wait or store.BUSY_TIMEOUT), store.write_transaction(db):
                 change(db)
             return True
         except sqlite3.Error as e:
-            logger.warning("Could not write %s (try %s of %s): %s", what, attempt, RECORD_TRIES, type(e).__name__)
-            if attempt < RECORD_TRIES:
+            logger.warning("Could not write %s (try %s of %s): %s", what, attempt, tries, type(e).__name__)
+            if attempt < tries:
                 current_app.extensions["dispatcher"].sleep(1)
     logger.error("Gave up writing %s", what)
     return False

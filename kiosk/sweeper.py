@@ -130,8 +130,8 @@ def _visit(db, visit_id):
 
 
 def _tell_reception(message):
-    if not notify.send_with_retries(message) and not current_app.extensions["dispatcher"].stopping:
-        notify.write(lambda db: _alert(db, message.visit_id))
+    """Send a reception SMS the sweep made; if reception cannot be texted either, the admin area hears of it."""
+    notify.send_with_retries(message, on_failure=lambda: notify.write(lambda db: _alert(db, message.visit_id)))
 
 
 def count_overdue(db):
@@ -146,16 +146,17 @@ def count_overdue(db):
 def init_app(app):
     app.extensions["sweeper"] = {"pid": None, "lock": threading.Lock()}
     if app.config["SWEEP_SECONDS"] > 0:
-        app.before_request(_start_ticker)
+        app.before_request(lambda: start(current_app._get_current_object()))
 
 
-def _start_ticker():
-    state = current_app.extensions["sweeper"]
+def start(app):
+    """Start this process's sweeper thread, once. gunicorn's post_worker_init hook calls this, so a worker sweeps
+    even before its first request; other servers start it with their first request."""
+    state = app.extensions["sweeper"]
     with state["lock"]:
-        if state["pid"] == os.getpid():
+        if state["pid"] == os.getpid() or app.config["SWEEP_SECONDS"] <= 0:
             return
         state["pid"] = os.getpid()
-    app = current_app._get_current_object()
     threading.Thread(target=_tick, args=(app,), name="sweeper", daemon=True).start()
 
 

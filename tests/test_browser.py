@@ -229,11 +229,35 @@ def test_r7_a_tablet_pairs_with_a_one_time_link_and_is_refused_once_revoked(brow
     context.close()
 
 
-def test_r8_a_refused_check_in_asks_the_visitor_politely_to_go_to_the_desk(page, sms, live):
+def test_r8_a_refused_check_in_asks_the_visitor_politely_to_go_to_the_desk_and_tells_it(page, sms, live):
     live.config.update(FORM_MIN_SECONDS=60)  # no person fills the form this fast
     try:
         check_in(page)
         expect(page.get_by_text("We could not check you in here. Please ask at the desk.")).to_be_visible()
+        expect(page.get_by_text("The desk has been told that someone needs help here.")).to_be_visible()
     finally:
         live.config.update(FORM_MIN_SECONDS=0)
-    assert sms.attempts == []
+    live.extensions["dispatcher"].drain(timeout=10)
+    [help_sms] = sms.attempts  # to reception, never to the number typed (R4)
+    assert help_sms.to == RECEPTION and help_sms.body.startswith("Someone at Reception tablet asked for help at ")
+
+
+def test_a_host_sms_that_does_not_go_through_in_time_sends_the_visitor_to_the_desk(page, sms, live):
+    live.config.update(HOST_ESCALATE_SECONDS=1, SMS_RETRY_WINDOW_SECONDS=30, SMS_RETRY_BASE_SECONDS=0.5,
+                       SMS_RETRY_MAX_SECONDS=0.5)
+    sms.fail(to=HOST_PHONE, status=503, times=1000)
+    try:
+        check_in(page)
+        expect(page.get_by_text("Sending a text message to Kari Ødegård…")).to_be_visible()
+        expect(page.get_by_text("Please go to the front desk so we can help you.")).to_be_visible()
+        expect(page.get_by_text("Our text message to Kari Ødegård has not gone through yet.")).to_be_visible()
+        expect(page.get_by_text("Reception has been told you are here.")).to_be_visible()
+        expect(page.get_by_text("Please take a seat.")).to_be_hidden()
+        page.wait_for_url("**/kiosk/", timeout=15_000)  # it leaves once the visitor has had time to read why
+    finally:
+        sms._failures.clear()
+        live.config.update(HOST_ESCALATE_SECONDS=TEST_CONFIG.get("HOST_ESCALATE_SECONDS", 60),
+                           SMS_RETRY_WINDOW_SECONDS=TEST_CONFIG["SMS_RETRY_WINDOW_SECONDS"],
+                           SMS_RETRY_BASE_SECONDS=TEST_CONFIG["SMS_RETRY_BASE_SECONDS"],
+                           SMS_RETRY_MAX_SECONDS=TEST_CONFIG["SMS_RETRY_MAX_SECONDS"])
+    assert [s.to for s in sms.outbox][:1] == [RECEPTION]

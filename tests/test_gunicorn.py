@@ -1,128 +1,48 @@
 """The whole walk-in check-in as deployed: gunicorn with two workers, a real SQLite file, the real twilio SDK
 talking HTTP to a Twilio-compatible server, and a byte scan of every file and log line it wrote."""
 
-import os
-import re
-import socket
 import sqlite3
-import subprocess
-import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
-import requests
 
-from kiosk import create_app
-from kiosk.db import get_db
-from tests.helpers import CANARY_NAME, CANARY_PHONE, CANARY_PHONE_TYPED, create_host, pair_tablet
-from tests.twilio_fixtures import ACCOUNT_SID, AUTH_TOKEN, SENDER
+from tests.deployment import (
+    HOST_PHONE,
+    RECEPTION,
+    Gunicorn,
+    gunicorn_env,
+    make_instance,
+    post_form,
+    start_check_in,
+    tablet_session,
+    wait_until,
+)
+from tests.helpers import CANARY_NAME, CANARY_PHONE, CANARY_PHONE_TYPED
+from tests.twilio_fixtures import SENDER
 
-ROOT = Path(__file__).parent.parent
-HOST_PHONE = "+4741234567"
-RECEPTION = "+4741000000"
 CANARIES = [b"Kanarifugl", CANARY_PHONE.encode(), CANARY_PHONE[3:].encode(), CANARY_PHONE_TYPED.encode()]
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
 def instance(tmp_path):
     """An instance folder with a database holding one host and one paired tablet: .folder, .host_id, .credential."""
-    folder = tmp_path / "instance"
-    app = create_app({"SECRET_KEY": "x", "SMS_BACKEND": "fake", "DATABASE": str(folder / "kiosk.db")})
-    with app.app_context():
-        host = create_host(get_db(), phone=HOST_PHONE, language="en")
-    _, credential = pair_tablet(app)
-    return SimpleNamespace(folder=folder, host_id=host.id, credential=credential)
-
-
-class Gunicorn:
-    """gunicorn with 2 workers on an ephemeral port, its output in a log file."""
-
-    def __init__(self, env, log):
-        self.log = log
-        port = free_port()
-        self.url = f"http://127.0.0.1:{port}"
-        with open(log, "wb") as output:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:app"],
-                cwd=ROOT, env={**env, "KIOSK_BIND": f"127.0.0.1:{port}"}, stdout=output, stderr=subprocess.STDOUT)
-        wait_until(lambda: requests.get(f"{self.url}/healthz", timeout=2).ok, what="gunicorn to answer")
-
-    def stop(self):
-        """Stop gracefully and return everything it logged."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=40)
-        return self.log.read_bytes()
+    return make_instance(tmp_path / "instance")
 
 
 @pytest.fixture
 def gunicorn(instance, twilio_server, tmp_path):
     """The app under gunicorn, configured for the twilio backend pointed at twilio_server."""
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("KIOSK_", "TWILIO_"))},
-        "KIOSK_DATABASE": str(instance.folder / "kiosk.db"), "KIOSK_SECRET_KEY": "gunicorn-test",
-        # requests sends no Secure cookie over http; the flags themselves are tested in test_hardening.py.
-        "KIOSK_COOKIE_SECURE": "0",
-        "KIOSK_LOG_LEVEL": "DEBUG", "KIOSK_RECEPTION_PHONE": RECEPTION,
-        "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN, "TWILIO_FROM": SENDER,
-        "KIOSK_TWILIO_API_URL": twilio_server.url, "KIOSK_SMS_TIMEOUT_SECONDS": "2",
-        "KIOSK_SMS_RETRY_BASE_SECONDS": "0.1", "KIOSK_SMS_RETRY_WINDOW_SECONDS": "5",
-        "KIOSK_FORM_MIN_SECONDS": "0",  # these requests fill the form at once
-        "KIOSK_DEFAULT_LOCALE": "en",  # the texts below are the English source
-    }
-    server = Gunicorn(env, tmp_path / "gunicorn.log")
+    server = Gunicorn(gunicorn_env(instance, twilio_server.url), tmp_path / "gunicorn.log")
     yield server
     server.stop()
-
-
-def wait_until(check, *, what, seconds=20):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except requests.RequestException:  # not listening yet, or still starting up
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"gave up waiting for {what}")
-
-
-def post_form(session, url, **fields):
-    form = session.get(f"{url}/kiosk/checkin", timeout=5).text
-    token, form_token = (re.search(rf'name="{name}" type="hidden" value="([^"]+)"', form).group(1)
-                         for name in ("csrf_token", "form_token"))
-    return session.post(f"{url}/kiosk/checkin",
-                        data={"csrf_token": token, "form_token": form_token, "confirm": "y", **fields},
-                        timeout=5, allow_redirects=False)
-
-
-def tablet_session(instance):
-    """An HTTP session holding the paired tablet's credential."""
-    session = requests.Session()
-    session.cookies.set("kiosk_device", instance.credential)
-    return session
 
 
 def check_in(url, instance, *, name=CANARY_NAME, phone=CANARY_PHONE_TYPED):
     """Fill and send the kiosk form like a browser; returns the settled status JSON, the status page URL and
     how long the POST took."""
-    session = tablet_session(instance)
-    started = time.monotonic()
-    response = post_form(session, url, name=name, phone=phone, host_id=instance.host_id)
-    elapsed = time.monotonic() - started
-    assert response.status_code == 302, response.text[:300]
-    status_url = url + response.headers["Location"] + "/status"
+    session, status_url, elapsed = start_check_in(url, instance, name=name, phone=phone)
     wait_until(lambda: session.get(status_url, timeout=5).json()["final"], what="the SMS to settle")
-    return session.get(status_url, timeout=5).json(), response.headers["Location"], elapsed
+    return session.get(status_url, timeout=5).json(), status_url.removeprefix(url).removesuffix("/status"), elapsed
 
 
 def scan(paths):

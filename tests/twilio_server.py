@@ -118,6 +118,12 @@ class TwilioServer:
         """Wait `seconds` (or until stop), then answer 504: the message was never created."""
         self._queue(Answer(504, hang=seconds), to, times)
 
+    def recover(self):
+        """Forget every queued failure and hang: the next requests are answered normally."""
+        with self._lock:
+            self._answers.clear()
+            self._redaction_answers.clear()
+
     def fail_redaction(self, code, *, times=1):
         """Answer the next `times` message updates (redactions) with Twilio's JSON error for `code`."""
         self._queue(Answer(ERRORS[code][0], code), None, times, self._redaction_answers)
