@@ -377,7 +377,11 @@ class _Run:
             _record(confirmation.message_id, FAILED, reason=WORKER_STOPPED)
 
 
-def send_with_retries(message, *, on_failure=None, on_accepted=None):
+def _nothing():
+    pass
+
+
+def send_with_retries(message, *, on_failure=_nothing, on_accepted=_nothing):
     """Try until sent, a permanent error, the retry window closes or the worker stops. True when accepted.
     `on_failure` is called once, after the first attempt that fails; `on_accepted` as soon as the provider accepts."""
     cfg = current_app.config
@@ -396,19 +400,16 @@ def send_with_retries(message, *, on_failure=None, on_accepted=None):
             error_code = e.code or e.status
             if e.needs_alert:
                 _alert_provider_error(e, message)
-            if on_failure is not None and attempt == 1:
+            if attempt == 1:
                 on_failure()
             delay = retry_delay(e, attempt, cfg)
             if delay is None or monotonic() + delay > window_ends:
                 return _give_up(message, attempt, PROVIDER, error_code)
-            if dispatcher.stopping:
-                return _give_up(message, attempt, WORKER_STOPPED, error_code)
             _record(message.message_id, SENDING, attempt, error_code=error_code, progress=True)
-            if dispatcher.sleep(delay):
+            if dispatcher.sleep(delay):  # at once, when the worker is stopping
                 return _give_up(message, attempt, WORKER_STOPPED, error_code)
         else:
-            if on_accepted is not None:
-                on_accepted()
+            on_accepted()
             _record(message.message_id, SENT, attempt, sid=sid)
             return True
 

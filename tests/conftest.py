@@ -4,7 +4,7 @@ import pytest
 
 from kiosk import create_app
 from kiosk.db import get_db
-from tests.helpers import pair_tablet
+from tests.helpers import create_host, pair_tablet
 
 pytest_plugins = ["tests.twilio_fixtures", "tests.browser"]
 
@@ -68,6 +68,19 @@ def db(app):
     """The app's sqlite-utils Database, inside an app context."""
     with app.app_context():
         yield get_db()
+
+
+@pytest.fixture
+def host(db):
+    """Kari Ødegård, a host in the directory who reads English."""
+    return create_host(db, name="Kari Ødegård", phone="+4741234567", language="en")
+
+
+@pytest.fixture
+def tablet(app):
+    """The device row of a paired tablet named Reception tablet."""
+    device, _ = pair_tablet(app, name="Reception tablet")
+    return device
 
 
 @pytest.fixture

@@ -99,6 +99,15 @@ def register_visit(app, db, host, *, kiosk_id=None, confirm=True, phone="+474123
                                             country_allowed=country_allowed), kiosk_id=kiosk_id)
 
 
+def sweep_now(app, *, visit_id=None):
+    """Run the sweeper once and wait for the SMS it started; returns how many rows it settled."""
+    from kiosk import sweeper
+    with app.app_context():
+        settled = sweeper.sweep(get_db(), visit_id=visit_id)
+    drain(app)
+    return settled
+
+
 def drain(app):
     """Wait until every SMS the app started is settled."""
     assert app.extensions["dispatcher"].drain(timeout=10)

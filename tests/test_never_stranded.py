@@ -9,7 +9,7 @@ import time
 import pytest
 from freezegun import freeze_time
 
-from kiosk import checkin, notify, sweeper
+from kiosk import checkin, notify
 from kiosk.db import get_db
 from kiosk.sms import SentSms
 from tests.helpers import (
@@ -20,7 +20,7 @@ from tests.helpers import (
     get_page,
     in_flight,
     messages,
-    pair_tablet,
+    sweep_now,
     tablet_client,
 )
 from tests.helpers import register_visit as register
@@ -33,24 +33,7 @@ RECEPTION_TOLD = "Welcome to Velkommen, Ragnhild. Reception has been told you ar
 DEAD_WORKER = "999999999:1"
 
 
-@pytest.fixture
-def host(db):
-    """Kari Ødegård, a host in the directory."""
-    return create_host(db, name="Kari Ødegård", phone=HOST, language="en")
 
-
-@pytest.fixture
-def tablet(app):
-    """The paired tablet's device row."""
-    device, _ = pair_tablet(app, name="Reception tablet")
-    return device
-
-
-def sweep(app, visit_id=None):
-    with app.app_context():
-        settled = sweeper.sweep(get_db(), visit_id=visit_id)
-    drain(app)
-    return settled
 
 
 # The visitor's confirmation tells the truth
@@ -227,7 +210,7 @@ def test_a_row_the_database_never_let_us_settle_is_settled_by_the_sweeper(make_a
         monkeypatch.undo()
         assert messages(db, visit_id)["host"]["status"] == "sending"
         with freeze_time(time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(time.time() + 60))):
-            sweep(app, visit_id)
+            sweep_now(app, visit_id=visit_id)
         assert (messages(db, visit_id)["host"]["status"], messages(db, visit_id)["host"]["reason"]) == (
             "failed", "timed_out")
 

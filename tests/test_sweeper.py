@@ -5,12 +5,21 @@ import re
 import sqlite3
 import time
 
-import pytest
 from freezegun import freeze_time
 
-from kiosk import notify, sweeper
+from kiosk import notify
 from kiosk.db import get_db
-from tests.helpers import alerts, create_host, drain, in_flight, messages, pair_tablet, register_visit, tablet_client
+from tests.helpers import (
+    alerts,
+    create_host,
+    drain,
+    in_flight,
+    messages,
+    pair_tablet,
+    register_visit,
+    sweep_now,
+    tablet_client,
+)
 
 HOST = "+4741234567"
 VISITOR = "+4741234999"
@@ -21,15 +30,6 @@ UNANNOUNCED = re.compile(r"A visitor for Kari Ødegård checked in at (\d\d:\d\d
                          r"announced\. Please help them\.")
 
 
-@pytest.fixture
-def host(db):
-    return create_host(db, name="Kari Ødegård", phone=HOST, language="en")
-
-
-@pytest.fixture
-def tablet(app):
-    device, _ = pair_tablet(app, name="Reception tablet")
-    return device
 
 
 def orphan(db, visit_id, *recipients, owner=DEAD_WORKER):
@@ -40,12 +40,6 @@ def orphan(db, visit_id, *recipients, owner=DEAD_WORKER):
     db.conn.commit()
 
 
-def sweep(app, **kwargs):
-    with app.app_context():
-        settled = sweeper.sweep(get_db(), **kwargs)
-    drain(app)
-    return settled
-
 
 def test_a_host_sms_whose_worker_died_tells_reception_without_the_visitors_name(app, db, host, tablet, sms):
     visit_id = register_visit(app, db, host, kiosk_id=tablet.id)
@@ -53,7 +47,7 @@ def test_a_host_sms_whose_worker_died_tells_reception_without_the_visitors_name(
     orphan(db, visit_id, "host", "visitor")
     sms.outbox.clear()
 
-    assert sweep(app) == 2
+    assert sweep_now(app) == 2
 
     [told] = sms.outbox
     assert told.to == RECEPTION and UNANNOUNCED.fullmatch(told.body), told.body
@@ -69,7 +63,7 @@ def test_the_time_in_the_reception_sms_is_the_offices_clock(app, db, host, table
         visit_id = register_visit(app, db, host, kiosk_id=tablet.id, confirm=False)
         drain(app)
         orphan(db, visit_id, "host")
-        sweep(app)
+        sweep_now(app)
     assert UNANNOUNCED.fullmatch(sms.outbox[-1].body).group(1) == "10:02"
 
 
@@ -77,9 +71,9 @@ def test_a_second_sweep_changes_nothing_and_reception_is_told_once(app, db, host
     visit_id = register_visit(app, db, host, kiosk_id=tablet.id)
     drain(app)
     orphan(db, visit_id, "host")
-    sweep(app)
+    sweep_now(app)
     sent = len(sms.outbox)
-    assert sweep(app) == 0
+    assert sweep_now(app) == 0
     assert len(sms.outbox) == sent
 
 
@@ -87,9 +81,9 @@ def test_a_message_past_its_deadline_is_settled_as_timed_out(app, db, host, sms)
     visit_id = register_visit(app, db, host, confirm=False)
     drain(app)
     orphan(db, visit_id, "host", owner=notify.this_worker())  # alive, but silent
-    assert sweep(app) == 0
+    assert sweep_now(app) == 0
     with freeze_time(time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(time.time() + 3600))):
-        sweep(app)
+        sweep_now(app)
     assert (messages(db, visit_id)["host"]["status"], messages(db, visit_id)["host"]["reason"]) == (
         "failed", "timed_out")
 
@@ -100,7 +94,7 @@ def test_a_live_but_silent_worker_is_backed_up_after_the_escalation_time(app, db
     drain(app)
     orphan(db, visit_id, "host", owner=notify.this_worker())
     with freeze_time(time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(time.time() + 95))):
-        sweep(app)
+        sweep_now(app)
     assert messages(db, visit_id)["host"]["status"] == "sending"  # its own worker may still settle it
     assert UNANNOUNCED.fullmatch(sms.outbox[-1].body)
 
@@ -111,7 +105,7 @@ def test_a_reception_sms_left_by_a_stopped_worker_is_sent_by_another(app, db, ho
     drain(app)
     orphan(db, visit_id, "reception", owner=None)
     sms.outbox.clear()
-    sweep(app)
+    sweep_now(app)
     [told] = sms.outbox
     assert UNANNOUNCED.fullmatch(told.body)
     assert messages(db, visit_id)["reception"]["status"] == "sent"
@@ -125,7 +119,7 @@ def test_without_a_reception_phone_a_dead_workers_visit_raises_an_admin_alert(ma
         visit_id = register_visit(app, db, create_host(db, name="Kari Ødegård", phone=HOST), kiosk_id=device.id)
         drain(app)
         orphan(db, visit_id, "host")
-        sweep(app)
+        sweep_now(app)
         assert UNANNOUNCED.fullmatch(alerts(db)[0])
 
 
