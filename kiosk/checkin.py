@@ -3,6 +3,7 @@
 import secrets
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from functools import partial
 
 from flask import current_app
 from flask_babel import force_locale
@@ -103,7 +104,8 @@ def register(db, checkin, *, kiosk_id=None):
     if checkin.host and reception:
         escalation, fallback = reception_messages(visit_id, checkin.name, checkin.host, reception)
     notify.announce(notify.Announcement(host_message, confirmation, escalation, fallback,
-                                        alert=unannounced_alert(db, checkin.host, kiosk_id, created_at)))
+                                        alert=partial(unannounced_alert, host=checkin.host, kiosk_id=kiosk_id,
+                                                      created_at=created_at)))
     return visit_id
 
 

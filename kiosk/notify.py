@@ -12,6 +12,7 @@ import os
 import random
 import sqlite3
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -19,6 +20,7 @@ from pathlib import Path
 from time import monotonic
 
 from flask import current_app
+from sqlite_utils import Database
 
 from kiosk import db as store
 from kiosk.audit import raise_alert
@@ -82,7 +84,8 @@ class Announcement:
     confirmation: Confirmation | None = None
     escalation: OutgoingSms | None = None  # to reception, when the host's SMS is not accepted in time
     fallback: OutgoingSms | None = None  # to reception, when the host cannot be reached at all
-    alert: str = ""  # for the admin banner if nobody could be told; no visitor data
+    # The admin banner's words if nobody could be told, made from the database only when needed; no visitor data.
+    alert: Callable[[Database], str] | None = None
 
     @property
     def visit_id(self) -> str:
@@ -360,7 +363,7 @@ class _Run:
             if self.alerted or not self.announcement.alert or self.dispatcher.stopping:
                 return
             self.alerted = True
-        write(lambda db: raise_alert(db, "visitor_unannounced", self.announcement.alert))
+        write(lambda db: raise_alert(db, "visitor_unannounced", self.announcement.alert(db)))
 
     def abandon(self):
         """The worker is stopping while a thread of this visit is still stuck in a call: settle the rows from here

@@ -10,6 +10,7 @@ import secrets
 import unicodedata
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
@@ -360,8 +361,8 @@ def _record_group(db, visit, member_ids, kiosk_id):
     escalation = fallback = None
     if host and reception:
         escalation, fallback = reception_messages(record_id, visit.school, host, reception)
-    return notify.Announcement(host_message, confirmation, escalation, fallback,
-                               alert=unannounced_alert(db, host, kiosk_id, created_at)), record_id
+    alert = partial(unannounced_alert, host=host, kiosk_id=kiosk_id, created_at=created_at)
+    return notify.Announcement(host_message, confirmation, escalation, fallback, alert), record_id
 
 
 def _teacher_confirmation(db, visit, record_id, arrived, host):
