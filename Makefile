@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export KIOSK_DEMO ?= 1
 
-.PHONY: run test lint bench clean translations
+.PHONY: run test lint bench faults clean translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ translations: $(VENV)/.runtime
 bench: $(VENV)/.dev
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/roster.py
+
+# About seven minutes: six faults side by side under gunicorn, with the default SMS timings (bench/README.md).
+faults: $(VENV)/.dev
+	$(BIN)/python bench/faults.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

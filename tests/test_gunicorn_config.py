@@ -18,3 +18,29 @@ def test_r31_there_is_no_access_log():
 
 def test_workers_get_time_to_finish_sending_when_they_stop():
     assert CONFIG["graceful_timeout"] >= 30
+
+
+def test_a_draining_worker_is_not_killed_for_silence_before_its_graceful_timeout_ends():
+    assert CONFIG["timeout"] > CONFIG["graceful_timeout"]
+
+
+def test_workers_sweep_from_their_start_and_drain_their_sms_when_they_stop():
+    assert callable(CONFIG["post_worker_init"]) and callable(CONFIG["worker_exit"])
+
+
+def test_the_exit_hook_drains_for_the_graceful_timeout_less_its_margin():
+    calls = []
+
+    class Dispatcher:
+        def shutdown(self, timeout):
+            calls.append(timeout)
+            return True
+
+    class Log:
+        def info(self, *args):
+            calls.append(args[0] % args[1:])
+
+    worker = type("Worker", (), {"pid": 7, "wsgi": type("App", (), {"extensions": {"dispatcher": Dispatcher()}})})
+    CONFIG["worker_exit"](type("Server", (), {"log": Log()}), worker)
+    assert calls == [CONFIG["graceful_timeout"] - CONFIG["DRAIN_MARGIN_SECONDS"],
+                     "Worker 7 stopped with its SMS settled"]

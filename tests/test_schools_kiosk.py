@@ -170,3 +170,23 @@ def test_reception_is_told_when_the_host_was_removed(app, client, db, host, visi
     app.extensions["dispatcher"].drain(timeout=10)
     assert [(s.to, s.body) for s in sms_outbox] == [(app.config["RECEPTION_PHONE"],
                                                     f"{SCHOOL}: 1 of 3 has arrived at reception.")]
+
+
+def test_the_teacher_hears_the_host_was_told_only_after_the_host_sms_was_accepted(app, client, db, host, sms,
+                                                                                  sms_outbox):
+    visit_id = create_school_visit(db, host, teacher_phone="+4741234999")
+    sms.fail(to=host.phone, status=503)
+    check_in(client, visit_id)
+    app.extensions["dispatcher"].drain(timeout=10)
+    assert [s.to for s in sms.attempts] == [host.phone, host.phone, "+4741234999"]
+    assert sms_outbox[-1].body.endswith(f"and {host.name} has been told you are here.")
+
+
+def test_the_teacher_hears_reception_was_told_when_the_host_cannot_be_reached(app, client, db, host, sms,
+                                                                              sms_outbox):
+    visit_id = create_school_visit(db, host, teacher_phone="+4741234999")
+    sms.fail(to=host.phone, code=21211)
+    check_in(client, visit_id)
+    app.extensions["dispatcher"].drain(timeout=10)
+    assert [s.to for s in sms_outbox] == [app.config["RECEPTION_PHONE"], "+4741234999"]
+    assert sms_outbox[-1].body.endswith("and reception has been told you are here.")
