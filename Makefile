@@ -42,7 +42,7 @@ bench: $(VENV)/.dev
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/roster.py
 
-# About seven minutes: six faults side by side under gunicorn, with the default SMS timings (bench/README.md).
+# About twelve minutes: six faults side by side under gunicorn, with the default SMS timings (bench/README.md).
 faults: $(VENV)/.dev
 	$(BIN)/python bench/faults.py
 

@@ -42,8 +42,8 @@ BUDGET = "budget"  # a visitor's confirmation over the kiosk's SMS budget (R6)
 
 # A message row is settled this long after its retry window at the latest (a last attempt may still be running).
 SETTLE_GRACE_SECONDS = 30
-# How often a failed status write is tried again before the sweeper is left to settle the row.
-RECORD_TRIES = 3
+# How long a status write keeps trying while the database cannot be written; then the sweeper settles the row.
+RECORD_WITHIN_SECONDS = 120
 # How long a note of progress between retries waits for a locked database before it is skipped.
 PROGRESS_WAIT_SECONDS = 0.5
 # After the shutdown budget, how long woken retries get to record their outcome and tell reception.
@@ -457,9 +457,9 @@ _KEEP = object()
 
 def _record(message_id, status, attempts=None, *, sid=None, error_code=None, reason=None, deadline=None,
             owner=_KEEP, progress=False):
-    """Write a message's status. A database that cannot be written is tried again a few times; after that the row
-    stays `sending` and the sweeper settles it by its deadline. A `progress` note between retries is tried once,
-    briefly: a locked database must not hold up the next attempt."""
+    """Write a message's status. A database that cannot be written is tried again for RECORD_WITHIN_SECONDS; after
+    that the row stays `sending` and the sweeper settles it by its deadline. A `progress` note between retries is
+    tried once, briefly: a locked database must not hold up the next attempt."""
     if message_id is None:
         return
     changes = {"status": status, "updated_at": store.timestamp()}
@@ -468,22 +468,24 @@ def _record(message_id, status, attempts=None, *, sid=None, error_code=None, rea
     if owner is not _KEEP:
         changes.update(owner=owner, deadline=deadline or deadline_in(settle_seconds(current_app.config)))
     write(lambda db: db["messages"].update(message_id, changes), what=f"status {status} of message {message_id}",
-          tries=1 if progress else RECORD_TRIES, wait=PROGRESS_WAIT_SECONDS if progress else store.BUSY_TIMEOUT)
+          within=PROGRESS_WAIT_SECONDS if progress else RECORD_WITHIN_SECONDS)
 
 
-def write(change, *, what="an alert", tries=None, wait=None):
-    """Run `change(db)` in a write transaction, trying again a few times while the database cannot be written;
-    each try waits up to `wait` seconds for another worker's lock."""
-    tries = tries or RECORD_TRIES
-    for attempt in range(1, tries + 1):
+def write(change, *, what="an alert", within=None):
+    """Run `change(db)` in a write transaction, trying again while the database cannot be written, for at most
+    `within` seconds (RECORD_WITHIN_SECONDS); each try waits for another worker's lock up to BUSY_TIMEOUT."""
+    give_up_at = monotonic() + (RECORD_WITHIN_SECONDS if within is None else within)
+    attempt = 0
+    while True:
+        attempt += 1
         try:
             db = store.get_db()
-            with store.busy_timeout(db, wait or store.BUSY_TIMEOUT), store.write_transaction(db):
+            with store.busy_timeout(db, max(0.1, min(store.BUSY_TIMEOUT, give_up_at - monotonic()))), \
+                    store.write_transaction(db):
                 change(db)
             return True
         except sqlite3.Error as e:
-            logger.warning("Could not write %s (try %s of %s): %s", what, attempt, tries, type(e).__name__)
-            if attempt < tries:
-                current_app.extensions["dispatcher"].sleep(1)
-    logger.error("Gave up writing %s", what)
-    return False
+            logger.warning("Could not write %s (try %s): %s", what, attempt, type(e).__name__)
+        if monotonic() + 1 >= give_up_at or current_app.extensions["dispatcher"].sleep(1):
+            logger.error("Gave up writing %s", what)
+            return False

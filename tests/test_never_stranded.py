@@ -199,7 +199,7 @@ def test_a_status_write_the_database_refuses_at_first_is_tried_again(make_app, m
 
 def test_a_row_the_database_never_let_us_settle_is_settled_by_the_sweeper(make_app, monkeypatch, locked):
     monkeypatch.setattr("kiosk.db.BUSY_TIMEOUT", 0.1)
-    monkeypatch.setattr("kiosk.notify.RECORD_TRIES", 1)
+    monkeypatch.setattr("kiosk.notify.RECORD_WITHIN_SECONDS", 0.5)
     app = make_app(SMS_RETRY_WINDOW_SECONDS=0.2, SMS_TIMEOUT_SECONDS=0.1)
     lock_during_send(monkeypatch, app.extensions["sms"], locked)
     with app.app_context():
