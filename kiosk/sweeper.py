@@ -164,4 +164,7 @@ def _tick(app):
     dispatcher = app.extensions["dispatcher"]
     while not dispatcher.sleep(app.config["SWEEP_SECONDS"]):
         with app.app_context():
-            sweep(store.get_db())
+            try:
+                sweep(store.get_db())
+            except Exception:  # the thread must outlive any one bad sweep
+                logger.exception("Sweep crashed; the next one tries again")
