@@ -16,7 +16,7 @@ from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 
 from kiosk import db as store
-from kiosk import i18n, notify, previews
+from kiosk import i18n, notify, previews, sensitive
 from kiosk.checkin import create_visit, reception_messages, reception_phone, unannounced_alert
 from kiosk.db import timestamp, write_transaction
 from kiosk.directory import fold, get_host
@@ -41,15 +41,9 @@ ROLES = {
     "pupil": ("pupil", "student", "elev", "pupils", "students", "elever"),
     "teacher": ("teacher", "lærer", "lærar", "laerer", "larer", "laerar", "teachers", "lærere", "lærarar"),
 }
-# Anything like a Norwegian national identity number (11 digits, maybe split 6+5) or a date of birth.
-_SENSITIVE = re.compile(
-    r"(?<!\d)\d{6}\s?\d{5}(?!\d)"
-    r"|(?<!\d)\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})(?!\d)"
-    r"|(?<!\d)\d{4}[./-]\d{1,2}[./-]\d{1,2}(?!\d)"
-)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 SENSITIVE_MESSAGE = (
-    "This list holds something that looks like a national identity number or a date of birth (line {line}). "
+    "This list holds something that looks like a national identity number or a date of birth ({where}). "
     "Nothing of it has been saved. Remove it and upload the list again: a roster may only hold names, role "
     "and class."
 )
@@ -95,8 +89,8 @@ def parse_roster_file(data, filename, *, max_rows):
         table = read_table(data, filename or "roster", max_rows=max_rows, max_columns=50)
     except SpreadsheetError as e:
         raise RosterError(str(e)) from e
-    _refuse_sensitive([(1, cell) for cell in table.header])
-    _refuse_sensitive([(row.line, value) for row in table.rows for value in row.values.values()])
+    _refuse_sensitive([(1, None, cell) for cell in table.header])
+    _refuse_sensitive([(row.line, column, value) for row in table.rows for column, value in row.values.items()])
     columns = _columns(table.header)
     rows = [(row.line, {key: row.values.get(column, "") for key, column in columns.items()}) for row in table.rows]
     return _roster(rows)
@@ -110,14 +104,17 @@ def parse_roster_text(text, *, max_rows):
         raise RosterError("The list is empty.")
     if len(lines) > max_rows:
         raise RosterError(f"The list has more than {max_rows:,} names. Split the visit into smaller groups.")
-    _refuse_sensitive(lines)
+    _refuse_sensitive([(number, None, line) for number, line in lines])
     return _roster([(number, {"name": line}) for number, line in lines])
 
 
 def _refuse_sensitive(cells):
-    for line, text in cells:
-        if _SENSITIVE.search(text or ""):
-            raise RosterError(SENSITIVE_MESSAGE.format(line=line))
+    """Refuse the whole list at the first cell (line, column, text) holding an identity number or a birth date; the
+    message says where, never what (R34)."""
+    for line, column, text in cells:
+        if sensitive.find(text):
+            where = f"line {line}, column “{column}”" if column else f"line {line}"
+            raise RosterError(SENSITIVE_MESSAGE.format(where=where))
 
 
 def _columns(header):

@@ -1,5 +1,8 @@
 """Test builders: plain functions with keyword defaults."""
 
+import io
+
+import openpyxl
 from bs4 import BeautifulSoup
 
 from kiosk import accounts, checkin, devices
@@ -17,6 +20,16 @@ def create_host(db, *, name="Kari Ødegård", phone="+4741234567", department="S
     save_hosts(db, [{"name": name, "phone": phone, "department": department, "email": email, "language": language}])
     host_id = db.execute("SELECT id FROM hosts WHERE phone = ?", [phone]).fetchone()[0]
     return get_host(db, host_id)
+
+
+def xlsx(rows):
+    """An Excel workbook whose sheet holds `rows`, as bytes."""
+    workbook = openpyxl.Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    stream = io.BytesIO()
+    workbook.save(stream)
+    return stream.getvalue()
 
 
 def get_page(client, url, status=200):

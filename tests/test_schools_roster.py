@@ -1,26 +1,16 @@
 """Reading a school's roster: columns, roles, names, duplicates, and refusing what a roster must not hold (R34)."""
 
-import io
 
-import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kiosk.schools import Person, RosterError, parse_roster_file, parse_roster_text
+from tests.helpers import xlsx
 
 
 def parse(text, max_rows=2000):
     return parse_roster_file(text.encode(), "roster.csv", max_rows=max_rows)
-
-
-def xlsx(rows):
-    workbook = openpyxl.Workbook()
-    for row in rows:
-        workbook.active.append(row)
-    stream = io.BytesIO()
-    workbook.save(stream)
-    return stream.getvalue()
 
 
 def test_a_csv_roster_gives_people_with_role_and_class():
