@@ -91,14 +91,15 @@ def _serializer():
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=FORM_SALT)
 
 
-def form_token(shown_at=None):
-    """A signed single-use token for one showing of the form; a form shown again after a mistake keeps the time
-    it was first shown, so a quick correction is not taken for a bot."""
-    return _serializer().dumps({"nonce": secrets.token_urlsafe(16), "shown_at": shown_at or time.time()})
+def form_token():
+    """A signed single-use token for one showing of the form, with the time it was shown. A form shown again after a
+    mistake gets a new time too: otherwise one wait, then a bad and a good POST in turn, would make every check-in
+    after it instant (issue 9, item 5a)."""
+    return _serializer().dumps({"nonce": secrets.token_urlsafe(16), "shown_at": time.time()})
 
 
 def check_form(db, device, token, honeypot):
-    """Refuse a bot's submission; returns when the form was first shown, for the token of a form shown again."""
+    """Refuse a bot's submission: a filled honeypot, a bad or reused token, a form sent too fast or too late."""
     if honeypot:
         raise _refuse(db, device, "honeypot", status=400)
     try:
@@ -113,7 +114,6 @@ def check_form(db, device, token, honeypot):
         raise _refuse(db, device, "form_expired", status=400)
     if not _use_nonce(db, nonce, shown_at):
         raise _refuse(db, device, "token_reused", status=400)
-    return shown_at
 
 
 def _use_nonce(db, nonce, shown_at):

@@ -7,7 +7,7 @@ database signs nobody in, and signing out or expiring a session ends it for ever
 import hashlib
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cache
 
@@ -74,25 +74,49 @@ def _check_password(password):
 def authenticate(db, username, password):
     """The admin these credentials belong to, or None: unknown user, wrong password and locked look alike.
 
-    Every attempt verifies one hash, real or dummy, so the time taken does not tell whether a username exists.
+    Every attempt verifies one hash, real or dummy, so the time taken does not tell whether a username exists. An
+    attempt is counted before its password is checked, in the same write transaction that reads the lock, so
+    parallel attempts cannot get more than LOGIN_MAX_FAILURES password checks between them (R30).
     """
-    row = db.execute(
-        "SELECT id, username, password_hash, locked_until FROM admins WHERE username = ?",
-        [normalise_username(username)],
-    ).fetchone()
-    correct = _verify(row[2] if row else _dummy_hash(), password)
-    if row is None:
-        audit.record(db, "sign_in_failed")
+    attempt = _take_attempt(db, normalise_username(username))
+    if attempt is None or attempt.locked:
+        _verify(_dummy_hash(), password)
+        audit.record(db, "sign_in_refused_locked" if attempt else "sign_in_failed",
+                     admin_id=attempt.admin.id if attempt else None)
         return None
-    admin = Admin(row[0], row[1])
-    if row[3] and row[3] > timestamp():
-        audit.record(db, "sign_in_refused_locked", admin_id=admin.id)
+    if not _verify(attempt.password_hash, password):
+        audit.record(db, "account_locked" if attempt.locks else "sign_in_failed", admin_id=attempt.admin.id)
         return None
-    if not correct:
-        _count_failure(db, admin.id)
-        return None
-    _signed_in(db, admin.id, row[2], password)
-    return admin
+    _signed_in(db, attempt.admin.id, attempt.password_hash, password)
+    return attempt.admin
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    admin: Admin
+    password_hash: str = field(repr=False)
+    locked: bool  # locked before this attempt: its password is not checked
+    locks: bool  # this attempt, if it fails, is the one that locks the account
+
+
+def _take_attempt(db, username):
+    """Count one sign-in attempt as failed until its password proves right; from LOGIN_MAX_FAILURES on, lock for 1
+    minute, doubling per failure, at most 1 h. None for an unknown username."""
+    limit = current_app.config["LOGIN_MAX_FAILURES"]
+    with write_transaction(db):
+        row = db.execute("SELECT id, username, password_hash, locked_until, failed_logins FROM admins "
+                         "WHERE username = ?", [username]).fetchone()
+        if row is None:
+            return None
+        admin_id, name, password_hash, locked_until, failures = row
+        if locked_until and locked_until > timestamp():
+            return _Attempt(Admin(admin_id, name), password_hash, locked=True, locks=False)
+        failures += 1
+        lock = None
+        if failures >= limit:
+            lock = timestamp(now() + min(LOCK_FIRST * 2 ** min(failures - limit, 12), LOCK_LONGEST))
+        db.execute("UPDATE admins SET failed_logins = ?, locked_until = ? WHERE id = ?", [failures, lock, admin_id])
+    return _Attempt(Admin(admin_id, name), password_hash, locked=False, locks=lock is not None)
 
 
 def _verify(password_hash, password):
@@ -105,18 +129,6 @@ def _verify(password_hash, password):
 @cache
 def _dummy_hash():
     return hasher.hash(secrets.token_urlsafe(16))
-
-
-def _count_failure(db, admin_id):
-    """One more failed sign-in; from LOGIN_MAX_FAILURES on, lock for 1 minute, doubling per failure, at most 1 h."""
-    limit = current_app.config["LOGIN_MAX_FAILURES"]
-    with write_transaction(db):
-        db.execute("UPDATE admins SET failed_logins = failed_logins + 1 WHERE id = ?", [admin_id])
-        failures = db.execute("SELECT failed_logins FROM admins WHERE id = ?", [admin_id]).fetchone()[0]
-        if failures >= limit:
-            delay = min(LOCK_FIRST * 2 ** min(failures - limit, 12), LOCK_LONGEST)
-            db.execute("UPDATE admins SET locked_until = ? WHERE id = ?", [timestamp(now() + delay), admin_id])
-    audit.record(db, "account_locked" if failures >= limit else "sign_in_failed", admin_id=admin_id)
 
 
 def _signed_in(db, admin_id, password_hash, password):

@@ -18,8 +18,11 @@ from kiosk.settings import setting
 
 RECEPTION = "reception"
 # A web address in a name would travel in our SMS (R10): a scheme, www., or a dot joining a word and a domain
-# ending ("evil.com", "bit.ly/x"). "J.R.R. Tolkien" passes; "St.Clair" is refused and can be typed "St. Clair".
-URL_LIKE = re.compile(r"[a-z][a-z0-9+.-]*://|www\.|\w\.[a-z]{2,}\b", re.IGNORECASE)
+# ending in any script ("evil.com", "bit.ly/x", "evil.рф", an IP address "93.184.216.34/x"). Fullwidth and
+# ideographic dots count as dots ("evil．com", "evil。com"). "J.R.R. Tolkien" passes; "St.Clair" is refused and can
+# be typed "St. Clair".
+_DOT = "[.\uff0e\u3002\uff61]"
+URL_LIKE = re.compile(rf"[a-z][a-z0-9+.-]*://|www{_DOT}|\w{_DOT}\w{{2,}}", re.IGNORECASE)
 
 
 def _clean_name(value):

@@ -196,6 +196,11 @@ def today():
     return store.now().astimezone(OSLO).date()
 
 
+def latest_visit_date():
+    """School visits are planned at most a year ahead."""
+    return today() + timedelta(days=366)
+
+
 def expires_at(visit_date, keep_days=0):
     end = datetime.combine(visit_date + timedelta(days=1 + keep_days), time(0), tzinfo=OSLO)
     return timestamp(end.astimezone(UTC))

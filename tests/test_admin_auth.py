@@ -131,6 +131,24 @@ def test_r30_an_unknown_user_still_costs_one_hash_verification(app, db, ctx, mon
     assert counting.verified == 1
 
 
+def test_r30_forty_parallel_wrong_passwords_get_no_more_than_ten_password_checks(app, db, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    admin = create_admin(db)
+    real_hash = db["admins"].get(admin.id)["password_hash"]
+    checked = []
+    real_verify = accounts._verify
+    monkeypatch.setattr(accounts, "_verify", lambda h, p: (h == real_hash and checked.append(1), real_verify(h, p))[1])
+
+    def attempt(_):
+        with app.app_context():
+            return accounts.authenticate(get_db(), "ana", "not the password at all")
+
+    with ThreadPoolExecutor(8) as pool:
+        assert set(pool.map(attempt, range(40))) == {None}
+    assert len(checked) == 10
+
+
 def test_r30_ten_failed_sign_ins_lock_the_account_even_against_the_right_password(app, db):
     create_admin(db)
     for _ in range(10):

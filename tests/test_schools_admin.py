@@ -105,6 +105,8 @@ def test_a_roster_is_required(admin, host):
 @pytest.mark.parametrize("field, value, message", [
     ("teacher_phone", "22 22 22 22", "mobile"), ("school", "", "school"),
     ("visit_date", (TODAY - timedelta(days=2)).isoformat(), "passed"),
+    ("visit_date", "9999-12-31", "within a year"),  # was a 500 (issue 9, item 6)
+    ("visit_date", (TODAY + timedelta(days=400)).isoformat(), "within a year"),
 ])
 def test_bad_fields_are_explained(admin, host, field, value, message):
     response = upload(admin, host, **{field: value})

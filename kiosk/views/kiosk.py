@@ -164,17 +164,16 @@ def _local_path(target):
 @bp.route("/checkin", methods=["GET", "POST"])
 def checkin_form():
     form = CheckinForm()
-    shown_at = None
     if form.is_submitted():
         try:
-            shown_at = abuse.check_form(get_db(), g.device, form.form_token.data, form.website.data)
+            abuse.check_form(get_db(), g.device, form.form_token.data, form.website.data)
             if form.validate():
                 return _check_in(form.to_checkin())
         except abuse.Refused as refusal:
             _next_turn()
             desk_told = checkin.ask_for_help(get_db(), g.device, form.host_id.data)
             return render_template("kiosk/refused.html", desk_told=desk_told), refusal.status
-    form.form_token.data = abuse.form_token(shown_at)
+    form.form_token.data = abuse.form_token()
     status = 422 if form.is_submitted() else 200
     return render_template("kiosk/checkin.html", form=form, reception=RECEPTION), status
 

@@ -35,8 +35,11 @@ class SchoolVisitForm(AdminForm):
     pasted = TextAreaField("Or paste a list of names, one per line", filters=[_strip])
 
     def validate_visit_date(self, field):
+        # A date past next year would also overflow the purge time (the day after 9999-12-31 does not exist).
         if field.data and field.data < schools.today():
             raise ValidationError("The date has passed. Enter today’s date or a later one.")
+        if field.data and field.data > schools.latest_visit_date():
+            raise ValidationError("Enter a date within a year from today.")
 
     def validate_teacher_phone(self, field):
         if not field.data:
