@@ -14,8 +14,7 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from kiosk import db as store
-from kiosk.db import timestamp
-from kiosk.schools import wipe_wal
+from kiosk.db import timestamp, wipe_wal
 from kiosk.spreadsheet import FORMULA_TRIGGERS, write_csv
 
 PURPOSE = "apprenticeship information"

@@ -18,6 +18,8 @@ OFFICE_TIMEZONE = ZoneInfo("Europe/Oslo")
 
 
 BUSY_TIMEOUT = 10  # seconds a write waits for another worker's
+# FTS5's secure-delete option came with SQLite 3.44; older ones need the index merged after a delete instead.
+FTS5_SECURE_DELETE = sqlite3.sqlite_version_info >= (3, 44)
 
 
 def connect(path):
@@ -56,8 +58,19 @@ def init_db(path):
         try:
             db.execute("PRAGMA journal_mode = WAL")
             migrations.apply(db)
+            if FTS5_SECURE_DELETE:  # deleted hosts' tokens are then removed from the search index at once
+                db.execute("INSERT INTO hosts_fts (hosts_fts, rank) VALUES ('secure-delete', 1)")
         finally:
             db.close()
+
+
+def wipe_wal(db):
+    """Copy the zeroed pages into the database and empty the WAL, where the old pages with deleted rows still are.
+
+    secure_delete zeroes a deleted row in its page, but WAL mode writes that page anew and keeps the old frame
+    until a checkpoint. If another worker is in the middle of a read, this cannot finish; the next purge retries.
+    """
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
 
 def init_app(app):

@@ -273,17 +273,8 @@ def delete_visit(db, visit_id):
     with write_transaction(db):
         db.execute("DELETE FROM school_people WHERE visit_id = ?", [visit_id])
         deleted = db.execute("DELETE FROM school_visits WHERE id = ?", [visit_id]).rowcount
-    wipe_wal(db)
+    store.wipe_wal(db)
     return deleted
-
-
-def wipe_wal(db):
-    """Copy the zeroed pages into the database and empty the WAL, where the old pages with the names still are.
-
-    secure_delete zeroes a deleted row in its page, but WAL mode writes that page anew and keeps the old frame
-    until a checkpoint. If another worker is in the middle of a read, this cannot finish; the next purge retries.
-    """
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
 
 def purge_expired(db):
@@ -294,7 +285,7 @@ def purge_expired(db):
         db.execute("DELETE FROM school_people WHERE visit_id IN "
                    "(SELECT id FROM school_visits WHERE expires_at <= ?)", [moment])
         deleted = db.execute("DELETE FROM school_visits WHERE expires_at <= ?", [moment]).rowcount
-    wipe_wal(db)
+    store.wipe_wal(db)
     return deleted
 
 

@@ -306,3 +306,20 @@ def test_r31_audit_events_and_logs_hold_no_names_or_numbers(app, admin, db, log_
     assert any(record.name == "kiosk.audit" for record in log_records)
     for record in log_records:
         assert "Kanarifugl" not in record.getMessage() and "99999999" not in record.getMessage()
+
+
+def test_r33_a_deleted_hosts_name_number_and_search_tokens_leave_the_database_file(app, db):
+    from pathlib import Path
+
+    from kiosk.directory import delete_host
+    host = create_host(db, name="Kari Kanarifugl Ødegård", phone="+4798765432")
+    for i in range(50):  # neighbours in the same pages and index segments
+        create_host(db, name=f"Ola Nordmann {i}", phone=f"+47412{i:05d}")
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    delete_host(db, host.id)
+    files = [Path(app.config["DATABASE"]), Path(app.config["DATABASE"] + "-wal")]
+    found = [(path.name, canary) for path in files if path.exists()
+             for canary in (b"Kanarifugl", b"kanarifugl", b"odegard", b"98765432")
+             if canary in path.read_bytes()]
+    assert found == []
+    assert db.execute("SELECT count(*) FROM hosts_fts WHERE hosts_fts MATCH 'kanarifugl'").fetchone()[0] == 0
