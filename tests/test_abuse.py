@@ -423,3 +423,40 @@ def test_purge_expired_deletes_old_counters_and_they_never_count_before_that(kio
         with kiosk.app.app_context():
             assert abuse.purge_expired(get_db()) > 0
         assert kiosk.rows("SELECT count(*) FROM counters") == [(0,)]
+
+
+# Counters that cannot be tied to a number (issue 9, item 3)
+
+
+NORWEGIAN_MOBILES = 2 * 10 ** 7  # 8 digits, the first 4 or 9
+
+
+def test_r4_a_number_tag_is_shared_by_more_than_a_thousand_norwegian_mobiles_even_with_the_key():
+    import math
+    tags = 2 ** abuse.NUMBER_TAG_BITS
+    mean = NORWEGIAN_MOBILES / tags
+    sd = math.sqrt(NORWEGIAN_MOBILES * (1 / tags) * (1 - 1 / tags))
+    z = (mean - 1000) / sd
+    assert mean > 1220 and z > 6
+    # Chance that any one of the tags is shared by fewer than 1,000 numbers (a union bound over the normal tail).
+    assert tags * math.exp(-z * z / 2) < 1e-4
+
+
+def test_r4_number_tags_spread_evenly_so_the_arithmetic_holds(app):
+    import random
+    rng = random.Random(9)
+    tags = 2 ** abuse.NUMBER_TAG_BITS
+    counts = [0] * tags
+    with app.app_context():
+        for _ in range(10 * tags):
+            counts[int(abuse.number_tag(f"+47{rng.choice('49')}{rng.randrange(10 ** 7):07d}"), 16)] += 1
+    chi2 = sum((c - 10) ** 2 / 10 for c in counts)
+    assert abs(chi2 - (tags - 1)) < 5 * (2 * (tags - 1)) ** 0.5
+
+
+def test_r4_the_counters_hold_only_short_tags_of_a_number(kiosk):
+    kiosk.check_in(phone=CANARY_PHONE_TYPED)
+    keys = [key for (key,) in kiosk.rows("SELECT key FROM counters WHERE key LIKE 'number-%'")]
+    assert len(keys) == 2 and all(re.fullmatch(r"number-(hour|day):[0-9a-f]{4}", key) for key in keys)
+    with kiosk.app.app_context():
+        assert abuse.keyed_hash(CANARY_PHONE) not in str(kiosk.rows("SELECT * FROM counters"))
