@@ -139,7 +139,28 @@ def _decode(data):
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
+        _refuse_mixed(data)
         return _decode_as(data, "cp1252")  # Excel's "CSV (comma delimited)" on Windows
+
+
+def _refuse_mixed(data):
+    """A file that is neither all UTF-8 nor all Windows-1252 (lines pasted together from two sources) would show
+    "Ã˜degÃ¥rd" for "Ødegård" whichever way it is read: refuse it, naming the first line that is not UTF-8."""
+    lines = data.split(b"\n")
+    utf8 = any(not line.isascii() and _is_utf8(line) for line in lines)
+    first_bad = next((number for number, line in enumerate(lines, start=1) if not _is_utf8(line)), None)
+    if utf8 and first_bad is not None:
+        raise SpreadsheetError(
+            f"This file mixes two ways of writing letters: line {first_bad} is written differently from other lines "
+            "with letters like Æ, Ø or Å, so names like Ødegård would come out garbled. " + SAVE_AS)
+
+
+def _is_utf8(line):
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _text_only(content):

@@ -63,6 +63,18 @@ def test_reads_windows_1252_bytes_for_norwegian_letters():
     assert values(table) == [{"navn": "Åse Ødegård Ærø"}]
 
 
+@pytest.mark.parametrize("lines, bad_line", [
+    (["navn", "Kari Ødegård".encode(), "Åse Berg".encode("cp1252")], 3),  # UTF-8, then a pasted Windows line
+    (["navn", "Åse Berg".encode("cp1252"), "Kari Ødegård".encode(), "Ola Ås".encode()], 2),
+])
+def test_a_file_mixing_utf8_and_windows_1252_is_refused_naming_the_first_line_that_is_not_utf8(lines, bad_line):
+    data = b"\r\n".join(line if isinstance(line, bytes) else line.encode() for line in lines) + b"\r\n"
+    with pytest.raises(spreadsheet.SpreadsheetError) as e:
+        read_table(data, "h.csv")
+    assert f"line {bad_line} is written differently" in str(e.value)
+    assert "Åse" not in str(e.value) and "Ødegård" not in str(e.value).replace("names like Ødegård", "")
+
+
 @pytest.mark.parametrize("delimiter", [",", ";", "\t"])
 def test_sniffs_the_delimiter_from_the_header_line(delimiter):
     text = delimiter.join(["name", "phone", "department"]) + "\n" + delimiter.join(["Kari", "41234567", "HR"])
