@@ -52,6 +52,14 @@ def client(app):
 
 
 @pytest.fixture
+def no_script_client(app):
+    """A test client on a paired kiosk tablet whose browser runs no JavaScript: forms are plain POSTs."""
+    client = app.test_client()
+    pair_tablet(app, client, script=False)
+    return client
+
+
+@pytest.fixture
 def unpaired_client(app):
     """A test client of a browser that was never paired as a kiosk."""
     return app.test_client()

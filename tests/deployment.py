@@ -105,6 +105,7 @@ def post_form(session, url, **fields):
                          for name in ("csrf_token", "form_token"))
     return session.post(f"{url}/kiosk/checkin",
                         data={"csrf_token": token, "form_token": form_token, "confirm": "y", **fields},
+                        headers={"X-Requested-With": "fetch"},  # as static/js/submit.js sends it
                         timeout=5, allow_redirects=False)
 
 

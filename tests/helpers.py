@@ -60,13 +60,18 @@ def checkin_data(page, *, name="Ragnhild Berg", phone="412 34 999", host_id="", 
     return data
 
 
-def pair_tablet(app, client=None, *, name="Reception tablet"):
-    """Pair a kiosk tablet; sets its credential on `client` if given. Returns (device, credential)."""
+def pair_tablet(app, client=None, *, name="Reception tablet", script=True):
+    """Pair a kiosk tablet; sets its credential on `client` if given. Returns (device, credential).
+
+    The client then sends forms as static/js/submit.js does (fetch, X-Requested-With); script=False makes it a
+    browser without JavaScript."""
     with app.app_context():
         code = devices.create_pairing_code(get_db(), name)
         device, token = devices.pair(get_db(), code.code)
     if client is not None:
         client.set_cookie(app.config["DEVICE_COOKIE_NAME"], token)
+        if script:
+            client.environ_base["HTTP_X_REQUESTED_WITH"] = "fetch"
     return device, token
 
 

@@ -198,7 +198,7 @@ def test_an_import_preview_lists_each_bad_row_with_its_line_and_saves_nothing(ad
         "Confirm: import 2 rows and skip 2")
 
 
-def test_the_import_preview_shows_the_first_names_as_they_will_be_saved_so_garbled_letters_show(admin, db):
+def test_r27_the_import_preview_shows_the_first_names_as_they_will_be_saved_so_garbled_letters_show(admin, db):
     page = parse_page(upload(admin, "navn;mobil\nKari Ødegård;412 34 567\nOla Ås;412 34 568\n".encode("cp1252")))
     rows = [[td.text for td in tr.select("td")] for tr in page.select("#sample tbody tr")]
     assert rows == [["Kari Ødegård", "", "+47 4** ** *67"], ["Ola Ås", "", "+47 4** ** *68"]]

@@ -103,13 +103,29 @@ def test_a_bad_field_gets_its_message_next_to_it_and_nothing_is_sent(client, hos
     assert sms_outbox == []
 
 
-def test_a_refused_form_keeps_what_the_visitor_typed(client, host):
+def test_a_form_sent_by_script_with_a_mistake_keeps_what_the_visitor_typed(client, host):
     page = get_page(client, "/kiosk/checkin")
     response = client.post("/kiosk/checkin", data=checkin_data(page, name="Ragnhild Berg", phone="22 12 34 56",
                                                               host_id=host.id, host_query="Kari Ødegård"))
     result = parse_page(response)
+    assert response.status_code == 422
     assert result.select_one("#name")["value"] == "Ragnhild Berg"
     assert result.select_one("#host_id")["value"] == str(host.id)
+
+
+def test_without_javascript_a_mistake_redirects_to_a_form_that_shows_it_and_nothing_typed(no_script_client, host):
+    # Issue 9, item 2: the answer to a plain POST becomes a history entry that Chromium keeps in its session files,
+    # POST body included; after a redirect the entry is a plain GET.
+    page = get_page(no_script_client, "/kiosk/checkin")
+    response = no_script_client.post("/kiosk/checkin", data=checkin_data(
+        page, name="Ragnhild Berg", phone="22 12 34 56", host_id=host.id, host_query="Kari Ødegård"))
+    assert (response.status_code, response.headers["Location"]) == (303, "/kiosk/checkin")
+    shown = no_script_client.get("/kiosk/checkin")
+    result = parse_page(shown)
+    assert "Enter a mobile number" in result.select_one("#phone-error").text
+    assert result.select_one("#error-summary") is not None
+    assert "Ragnhild" not in shown.get_data(as_text=True) and "22 12 34 56" not in shown.get_data(as_text=True)
+    assert parse_page(no_script_client.get("/kiosk/checkin")).select_one("#phone-error") is None  # shown once
 
 
 def test_r20_a_check_in_without_csrf_token_is_refused_and_sends_nothing(client, host, sms_outbox):

@@ -7,7 +7,7 @@ import pytest
 from kiosk import schools
 from kiosk.db import get_db
 from kiosk.schools import Person, Roster
-from tests.helpers import create_host, csrf_token, get_page, tablet_client
+from tests.helpers import create_host, csrf_token, get_page, parse_page, tablet_client
 
 SCHOOL = "Bjerke videregående skole"
 
@@ -119,7 +119,17 @@ def test_checking_in_nobody_sends_nothing(app, client, db, visit_id, sms_outbox)
     page = get_page(client, f"/kiosk/school/{visit_id}")
     response = client.post(f"/kiosk/school/{visit_id}", data={"csrf_token": csrf_token(page)})
     assert response.status_code == 422
+    assert "Tick at least one person" in parse_page(response).select_one("#error-summary").text
     assert db["visits"].count == 0 and sms_outbox == []
+
+
+def test_without_javascript_checking_in_nobody_redirects_so_the_roster_is_not_behind_a_post(no_script_client,
+                                                                                            visit_id):
+    client = no_script_client
+    page = get_page(client, f"/kiosk/school/{visit_id}")
+    response = client.post(f"/kiosk/school/{visit_id}", data={"csrf_token": csrf_token(page)})
+    assert (response.status_code, response.headers["Location"]) == (303, f"/kiosk/school/{visit_id}?nobody=1")
+    assert "Tick at least one person" in get_page(client, response.headers["Location"]).text
 
 
 def test_people_of_another_visit_cannot_be_checked_in(client, db, host, visit_id):

@@ -67,7 +67,7 @@ def test_reads_windows_1252_bytes_for_norwegian_letters():
     (["navn", "Kari Ødegård".encode(), "Åse Berg".encode("cp1252")], 3),  # UTF-8, then a pasted Windows line
     (["navn", "Åse Berg".encode("cp1252"), "Kari Ødegård".encode(), "Ola Ås".encode()], 2),
 ])
-def test_a_file_mixing_utf8_and_windows_1252_is_refused_naming_the_first_line_that_is_not_utf8(lines, bad_line):
+def test_r27_a_file_mixing_utf8_and_windows_1252_is_refused_naming_the_first_line_that_is_not_utf8(lines, bad_line):
     data = b"\r\n".join(line if isinstance(line, bytes) else line.encode() for line in lines) + b"\r\n"
     with pytest.raises(spreadsheet.SpreadsheetError) as e:
         read_table(data, "h.csv")

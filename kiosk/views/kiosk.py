@@ -39,6 +39,7 @@ OPEN_ENDPOINTS = {"kiosk.pair", "kiosk.language", "kiosk.manifest", "kiosk.brand
                   "kiosk.offline", "kiosk.logo"}
 JSON_ENDPOINTS = {"kiosk.hosts", "kiosk.visit_status"}
 TEN_YEARS = 10 * 365 * 24 * 3600
+MISTAKES = "mistakes"  # session key: field name -> message of a form sent without JavaScript
 
 
 @bp.before_request
@@ -171,11 +172,36 @@ def checkin_form():
                 return _check_in(form.to_checkin())
         except abuse.Refused as refusal:
             _next_turn()
+            # The page holds nothing typed; sent by script, static/js/submit.js shows it without a history entry.
             desk_told = checkin.ask_for_help(get_db(), g.device, form.host_id.data)
             return render_template("kiosk/refused.html", desk_told=desk_told), refusal.status
+        if not sent_by_script():
+            return redirect_with_mistakes(form, url_for(".checkin_form"))
+    show_mistakes(form)
     form.form_token.data = abuse.form_token()
     status = 422 if form.is_submitted() else 200
     return render_template("kiosk/checkin.html", form=form, reception=RECEPTION), status
+
+
+def sent_by_script():
+    """A form sent with fetch() by static/js/submit.js. Its answer is not a page in the tablet's history, so the
+    browser's session files never keep the typed values with it (issue 9, item 2)."""
+    return request.headers.get("X-Requested-With") == "fetch"
+
+
+def redirect_with_mistakes(form, url):
+    """Without JavaScript, a form's answer would be a history entry with the typed values and the POST body, which
+    Chromium keeps in its session files: send the browser to a plain GET of the form instead, which shows the
+    mistakes (the messages only, in the session cookie) and nothing that was typed."""
+    session[MISTAKES] = {field.name: str(field.errors[0]) for field in form if field.errors}
+    return redirect(url, code=303)
+
+
+def show_mistakes(form):
+    """Put the mistakes redirect_with_mistakes kept on the fields of a freshly shown form."""
+    for name, message in session.pop(MISTAKES, {}).items():
+        if name in form:
+            form[name].errors = [message]
 
 
 def _check_in(visit):

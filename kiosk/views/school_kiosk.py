@@ -48,10 +48,12 @@ def group(visit_id):
         if record_id is not None:
             kiosk_views._next_turn()
             return redirect(url_for("kiosk.visit", visit_id=record_id))
+        if not kiosk_views.sent_by_script():  # the roster must not enter history behind a POST (issue 9, item 2)
+            return redirect(url_for(".group", visit_id=visit_id, nobody=1), code=303)
     members = schools.list_members(get_db(), visit_id)
-    status = 422 if request.method == "POST" else 200
-    return render_template("kiosk/school_group.html", visit=visit, members=members,
-                           nobody=request.method == "POST"), status
+    nobody = request.method == "POST" or request.args.get("nobody") == "1"
+    return render_template("kiosk/school_group.html", visit=visit, members=members, nobody=nobody), \
+        422 if request.method == "POST" else 200
 
 
 # Apprenticeships
@@ -85,6 +87,9 @@ def apprenticeships(visit_id):
                      policy_version=current_app.config["CONSENT_POLICY_VERSION"])
         kiosk_views._next_turn()
         return redirect(url_for(".apprenticeships", visit_id=visit_id, saved=1))
+    if form.is_submitted() and not kiosk_views.sent_by_script():
+        return kiosk_views.redirect_with_mistakes(form, url_for(".apprenticeships", visit_id=visit_id))
+    kiosk_views.show_mistakes(form)
     text = consent.CONSENT_TEXT % {"company": setting("COMPANY_NAME")}
     return render_template("kiosk/school_consent.html", visit=visit, form=form, consent_text=text,
                            saved=request.args.get("saved") == "1" and not form.is_submitted(),
