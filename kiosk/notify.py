@@ -94,7 +94,13 @@ class Announcement:
 
 def this_worker() -> str:
     """This process, as `pid:start time`: a pid alone can be taken by a new process after a crash."""
-    return _process_tag(os.getpid()) or f"{os.getpid()}:"
+    pid = os.getpid()
+    if pid not in _WORKER_TAGS:  # once per process: gunicorn forks after import
+        _WORKER_TAGS[pid] = _process_tag(pid) or f"{pid}:"
+    return _WORKER_TAGS[pid]
+
+
+_WORKER_TAGS: dict[int, str] = {}
 
 
 def is_alive(owner: str | None) -> bool:
