@@ -1,11 +1,12 @@
 # make run: set up and start the demo on http://127.0.0.1:8000.  make test: set up and run every test.
+# make test-fast: every test but the Chromium ones, on two cores.
 # make translations: extract the kiosk's strings, merge them into every catalogue, compile the .mo files.
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 export KIOSK_DEMO ?= 1
 
-.PHONY: run test lint bench faults clean translations
+.PHONY: run test test-fast lint bench faults clean translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +31,11 @@ run: $(VENV)/.runtime
 test: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+# Everything but the Chromium tests, on both cores: for the edit-test loop. `make test` is what CI runs.
+test-fast: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -n 2 -m "not browser"
 
 # The compiled .mo files are committed; tests/test_i18n.py fails when one is older than its .po.
 translations: $(VENV)/.runtime

@@ -5,11 +5,12 @@ import io
 import openpyxl
 from bs4 import BeautifulSoup
 
-from kiosk import accounts, checkin, devices
+from kiosk import accounts, checkin, devices, schools
 from kiosk.checkin import CheckIn
 from kiosk.db import get_db
 from kiosk.directory import get_host, save_hosts
 from kiosk.phone import PhoneNumber
+from kiosk.schools import Person, Roster
 
 CANARY_NAME = "Kari Kanarifugl Nordmann"
 CANARY_PHONE = "+4799999999"
@@ -141,3 +142,30 @@ def in_flight(db):
 
 def alerts(db, kind="visitor_unannounced"):
     return [row[0] for row in db.execute("SELECT message FROM alerts WHERE kind = ?", [kind]).fetchall()]
+
+
+# School visits
+
+SCHOOL = "Bjerke videregående skole"
+
+
+def create_school_visit(db, host, *, school=SCHOOL, visit_date=None, people=None, teacher_phone=None):
+    """A confirmed school visit, made through the admin's preview path; returns its id."""
+    people = people or [Person("Ola", "Nordmann"), Person("Kari", "Kanarifugl", class_name="8B"),
+                        Person("Liv", "Lærer", "teacher")]
+    visit = {"school": school, "visit_date": (visit_date or schools.today()).isoformat(), "host_id": host.id,
+             "arrival_time": "09:30", "teacher_phone": teacher_phone}
+    preview = schools.save_preview(db, visit, Roster(people=people), admin_id=1)
+    return schools.confirm_preview(db, preview, admin_id=1)
+
+
+def member_ids(page):
+    """The ids of the people on a school group page who can still be ticked."""
+    return [box["value"] for box in page.select("input[name=person]") if not box.has_attr("disabled")]
+
+
+def school_check_in(client, visit_id, count=None):
+    """Tick the first `count` people not yet arrived (all, by default) and check the group in."""
+    page = get_page(client, f"/kiosk/school/{visit_id}")
+    ids = member_ids(page)[:count]
+    return client.post(f"/kiosk/school/{visit_id}", data={"csrf_token": csrf_token(page), "person": ids})

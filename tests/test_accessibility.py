@@ -8,21 +8,19 @@ import pytest
 
 from kiosk import create_app, devices, schools
 from kiosk.db import get_db
-from tests.browser import pair_in_browser, require_chromium, serve
+from tests.browser import TABLET, in_language, pair_in_browser, require_chromium, serve, submit_check_in, upload_visit
 from tests.conftest import TEST_CONFIG
-from tests.helpers import ADMIN_PASSWORD, create_admin, create_host
+from tests.helpers import ADMIN_PASSWORD, SCHOOL, create_admin, create_host
 
 require_chromium()
+pytestmark = pytest.mark.browser  # `make test-fast` leaves these out
 
 from axe_playwright_python.sync_playwright import Axe  # noqa: E402
 from playwright.sync_api import expect  # noqa: E402
 
-from tests.test_browser_school import SCHOOL, upload_visit  # noqa: E402
-
 LANGUAGES = ["nb", "en", "ar"]
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
                "resultTypes": ["violations"]}
-TABLET = {"width": 1280, "height": 800}
 PHONES = iter(f"412 34 {n:03d}" for n in range(100, 1000))
 
 
@@ -82,26 +80,6 @@ def axe_violations(page, screen):
             lines.append(f"{screen}: {violation['id']} ({violation['impact']}): {violation['help']}\n"
                          f"    {', '.join(map(str, node['target']))}: {node.get('failureSummary', '')}".rstrip())
     return lines
-
-
-def in_language(page, live, language, path):
-    page.goto(f"{live.url}/kiosk/language/{language}?next={path}")
-    expect(page.locator("html")).to_have_attribute("lang", language)
-
-
-def submit_check_in(page, *, phone=None):
-    """Send the check-in form (filled in when phone is given) and wait until its answer is shown: the status screen,
-    the mistakes in place, or another page in place of the form (static/js/submit.js sends it with fetch)."""
-    if phone:
-        page.locator("#name").fill("Ragnhild Berg")
-        page.locator("#phone").fill(phone)
-        page.locator("#host_query").fill("ode")
-        page.get_by_role("option", name="Kari Ødegård").click()
-    page.locator("form button[type=submit]").last.click()
-    if phone:
-        expect(page.locator("#checkin-form")).to_have_count(0)
-    else:
-        expect(page.locator("#error-summary")).to_be_visible()
 
 
 def kiosk_screens(page, live, language, visit_id):

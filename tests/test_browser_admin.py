@@ -9,6 +9,7 @@ from tests.conftest import TEST_CONFIG
 from tests.helpers import ADMIN_PASSWORD, create_admin, create_host
 
 require_chromium()
+pytestmark = pytest.mark.browser  # `make test-fast` leaves these out
 
 from playwright.sync_api import expect  # noqa: E402
 

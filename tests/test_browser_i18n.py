@@ -8,6 +8,7 @@ from tests.browser import require_chromium, serve
 from tests.conftest import TEST_CONFIG
 
 require_chromium()
+pytestmark = pytest.mark.browser  # `make test-fast` leaves these out
 
 from playwright.sync_api import expect  # noqa: E402
 

@@ -2,19 +2,18 @@
 
 import pytest
 
-from kiosk import create_app, schools
+from kiosk import create_app
 from kiosk.db import get_db
-from tests.browser import pair_in_browser, require_chromium, serve
+from tests.browser import pair_in_browser, require_chromium, serve, upload_visit
 from tests.conftest import TEST_CONFIG
-from tests.helpers import ADMIN_PASSWORD, create_admin, create_host
+from tests.helpers import SCHOOL, create_admin, create_host
 
 require_chromium()
+pytestmark = pytest.mark.browser  # `make test-fast` leaves these out
 
 from playwright.sync_api import expect  # noqa: E402
 
-SCHOOL = "Bjerke videregående skole"
 HOST_PHONE = "+4741234567"
-ROSTER = "navn;rolle;klasse\nOla Nordmann;elev;8B\nKari Kanarifugl;elev;8B\nPer Hansen;elev;8B\nLiv Lærer;lærer;\n"
 
 
 @pytest.fixture(scope="module")
@@ -26,32 +25,6 @@ def live(tmp_path_factory):
         create_host(get_db(), name="Kari Ødegård", phone=HOST_PHONE, language="en")
     with serve(app):
         yield app
-
-
-def upload_visit(browser, live, tmp_path):
-    context = browser.new_context()
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    page.goto(f"{live.url}/admin/")
-    page.get_by_label("Username").fill("ana")
-    page.get_by_label("Password").fill(ADMIN_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("link", name="School visits").click()
-    page.get_by_role("link", name="New school visit").click()
-    page.get_by_label("School", exact=True).fill(SCHOOL)
-    page.get_by_label("Date").fill(schools.today().isoformat())
-    page.get_by_label("Host").select_option(label="Kari Ødegård")
-    page.get_by_label("Expected arrival time (optional)").fill("09:30")
-    roster = tmp_path / "roster.csv"
-    roster.write_text(ROSTER, encoding="utf-8")
-    page.get_by_label("Roster file").set_input_files(str(roster))
-    page.get_by_role("button", name="Upload").click()
-    expect(page.get_by_role("heading", name="School visit preview")).to_be_visible()
-    expect(page.locator("#count-people")).to_have_text("4")
-    page.get_by_role("button", name="Confirm").click()
-    expect(page.get_by_text("The school visit is saved.")).to_be_visible()
-    expect(page.locator("#school-visits")).to_contain_text(SCHOOL)
-    context.close()
 
 
 def test_a_school_visit_from_upload_to_host_sms_to_consent(browser, live, tmp_path):

@@ -8,6 +8,7 @@ from tests.conftest import TEST_CONFIG
 from tests.helpers import create_host
 
 require_chromium()
+pytestmark = pytest.mark.browser  # `make test-fast` leaves these out
 
 from playwright.sync_api import expect  # noqa: E402
 

@@ -11,8 +11,8 @@ from kiosk import consent
 from kiosk.db import get_db, now
 from kiosk.retention import purge
 from kiosk.spreadsheet import FORMULA_TRIGGERS
-from tests.helpers import admin_client, create_host, csrf_token, get_page, parse_page
-from tests.test_schools_kiosk import SCHOOL, check_in, create_school_visit
+from tests.helpers import SCHOOL, admin_client, create_host, create_school_visit, csrf_token, get_page, parse_page
+from tests.helpers import school_check_in as check_in
 
 
 @pytest.fixture

@@ -6,20 +6,17 @@ import pytest
 
 from kiosk import schools
 from kiosk.db import get_db
-from kiosk.schools import Person, Roster
-from tests.helpers import create_host, csrf_token, get_page, parse_page, tablet_client
-
-SCHOOL = "Bjerke videregående skole"
-
-
-def create_school_visit(db, host, *, school=SCHOOL, visit_date=None, people=None, teacher_phone=None):
-    """A confirmed school visit, made through the admin's preview path; returns its id."""
-    people = people or [Person("Ola", "Nordmann"), Person("Kari", "Kanarifugl", class_name="8B"),
-                        Person("Liv", "Lærer", "teacher")]
-    visit = {"school": school, "visit_date": (visit_date or schools.today()).isoformat(), "host_id": host.id,
-             "arrival_time": "09:30", "teacher_phone": teacher_phone}
-    preview = schools.save_preview(db, visit, Roster(people=people), admin_id=1)
-    return schools.confirm_preview(db, preview, admin_id=1)
+from tests.helpers import (
+    SCHOOL,
+    create_host,
+    create_school_visit,
+    csrf_token,
+    get_page,
+    member_ids,
+    parse_page,
+    tablet_client,
+)
+from tests.helpers import school_check_in as check_in
 
 
 @pytest.fixture
@@ -38,16 +35,6 @@ def host(db):
 @pytest.fixture
 def visit_id(db, host):
     return create_school_visit(db, host)
-
-
-def member_ids(page):
-    return [box["value"] for box in page.select("input[name=person]") if not box.has_attr("disabled")]
-
-
-def check_in(client, visit_id, count=None):
-    page = get_page(client, f"/kiosk/school/{visit_id}")
-    ids = member_ids(page)[:count]
-    return client.post(f"/kiosk/school/{visit_id}", data={"csrf_token": csrf_token(page), "person": ids})
 
 
 def test_the_welcome_screen_has_no_school_button_without_a_visit_today(client, db, host):

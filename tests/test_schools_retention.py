@@ -11,8 +11,7 @@ from kiosk import schools
 from kiosk.db import get_db
 from kiosk.retention import purge
 from kiosk.schools import Person
-from tests.helpers import create_host, get_page, tablet_client
-from tests.test_schools_kiosk import create_school_visit
+from tests.helpers import create_host, create_school_visit, get_page, tablet_client
 
 VISIT_DAY = date(2026, 6, 10)
 CANARY = "Kanarifugl"

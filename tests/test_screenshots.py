@@ -13,16 +13,14 @@ import pytest
 
 from kiosk import create_app
 from kiosk.db import get_db
-from tests.browser import pair_in_browser, require_chromium, serve
+from tests.browser import TABLET, in_language, pair_in_browser, require_chromium, serve, submit_check_in, upload_visit
 from tests.conftest import TEST_CONFIG
-from tests.helpers import create_admin, create_host
+from tests.helpers import SCHOOL, create_admin, create_host
 
 require_chromium()
+pytestmark = pytest.mark.browser  # `make test-fast` leaves these out
 
 from playwright.sync_api import expect  # noqa: E402
-
-from tests.test_accessibility import TABLET, in_language, submit_check_in  # noqa: E402
-from tests.test_browser_school import SCHOOL, upload_visit  # noqa: E402
 
 LANGUAGES = ["nb", "en", "ar"]
 DOCS = Path(__file__).parent.parent / "docs" / "screenshots"
