@@ -22,7 +22,7 @@ DRAIN_MARGIN_SECONDS = 5
 
 def post_worker_init(worker):
     """Each worker settles SMS left in flight by another that died (kiosk/sweeper.py), from its start on."""
-    from kiosk import sweeper
+    from kiosk.messaging import sweeper
 
     sweeper.start(worker.wsgi)
 

@@ -6,11 +6,12 @@ import sqlite3
 from flask import Flask, jsonify, redirect, url_for
 from flask_wtf.csrf import CSRFProtect
 
-from kiosk import cli, config, db, errors, headers, i18n, notify, retention, settings, sms, sweeper
+from kiosk import cli, config, db, errors, headers, i18n, retention, settings, sms
+from kiosk.messaging import notify, sweeper
+from kiosk.messaging import views as webhook_views
 from kiosk.views import admin as admin_views
 from kiosk.views import kiosk as kiosk_views
 from kiosk.views import school_admin, school_kiosk
-from kiosk.views import webhooks as webhook_views
 
 csrf = CSRFProtect()
 # A health check answers quickly: a write that waits longer than this for the lock counts as failed.

@@ -19,9 +19,9 @@ from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from kiosk import notify
 from kiosk.audit import raise_alert
 from kiosk.db import now, timestamp, write_transaction
+from kiosk.messaging import notify
 from kiosk.settings import setting
 
 logger = logging.getLogger("kiosk.abuse")

@@ -9,11 +9,12 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from kiosk import abuse, i18n, notify
+from kiosk import abuse, i18n
 from kiosk import db as store
 from kiosk.devices import get_device
 from kiosk.directory import Host, get_host
-from kiosk.notify import DELIVERED, FAILED, SENDING, SENT, UNDELIVERED, OutgoingSms
+from kiosk.messaging import notify
+from kiosk.messaging.notify import DELIVERED, FAILED, SENDING, SENT, UNDELIVERED, OutgoingSms
 from kiosk.phone import PhoneNumber
 from kiosk.settings import setting
 

@@ -9,8 +9,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from kiosk import accounts, demo, devices, directory, retention, sweeper
+from kiosk import accounts, demo, devices, directory, retention
 from kiosk.db import get_db
+from kiosk.messaging import sweeper
 from kiosk.phone import InvalidPhoneError, PhoneNumber, mask
 from kiosk.settings import setting
 from kiosk.sms import SmsSendError

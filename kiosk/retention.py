@@ -7,8 +7,9 @@ from time import monotonic
 
 from flask import current_app
 
-from kiosk import abuse, accounts, checkin, consent, devices, schools, sweeper
+from kiosk import abuse, accounts, checkin, consent, devices, schools
 from kiosk.db import get_db, now, timestamp
+from kiosk.messaging import sweeper
 
 logger = logging.getLogger("kiosk.retention")
 

@@ -16,11 +16,12 @@ from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 
 from kiosk import db as store
-from kiosk import i18n, notify, previews, sensitive
+from kiosk import i18n, previews, sensitive
 from kiosk.checkin import create_visit, reception_messages, reception_phone, unannounced_alert
 from kiosk.db import timestamp, write_transaction
 from kiosk.directory import fold, get_host
-from kiosk.notify import OutgoingSms
+from kiosk.messaging import notify
+from kiosk.messaging.notify import OutgoingSms
 from kiosk.settings import setting
 from kiosk.spreadsheet import FORMULA_TRIGGERS, SpreadsheetError, read_table
 

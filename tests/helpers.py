@@ -120,7 +120,7 @@ def register_visit(app, db, host, *, kiosk_id=None, confirm=True, phone="+474123
 
 def sweep_now(app, *, visit_id=None):
     """Run the sweeper once and wait for the SMS it started; returns how many rows it settled."""
-    from kiosk import sweeper
+    from kiosk.messaging import sweeper
     with app.app_context():
         settled = sweeper.sweep(get_db(), visit_id=visit_id)
     drain(app)

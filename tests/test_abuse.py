@@ -89,8 +89,8 @@ def kiosk(make_kiosk):
 
 def frozen(moment):
     """freeze_time for these tests. The SMS retry window counts on the real monotonic clock (OutgoingSms.queued_at
-    is taken by a default_factory that freezegun cannot reach), so kiosk.notify keeps real time."""
-    return freeze_time(moment, ignore=["kiosk.notify"])
+    is taken by a default_factory that freezegun cannot reach), so kiosk.messaging.notify keeps real time."""
+    return freeze_time(moment, ignore=["kiosk.messaging.notify"])
 
 
 def number(i):

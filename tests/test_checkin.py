@@ -161,7 +161,7 @@ def test_expired_visits_are_not_shown_and_purge_deletes_them(app, db, host, runn
 def test_r18_a_message_that_waited_past_the_retry_window_is_not_sent_late(app, db, host, sms):
     from time import monotonic
 
-    from kiosk import notify
+    from kiosk.messaging import notify
     db["visits"].insert({"id": "visit-1", "host_id": host.id, "created_at": "2026", "expires_at": "2100"})
     with app.app_context():
         message_id = notify.create_message(db, "visit-1", "host")

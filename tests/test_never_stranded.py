@@ -9,8 +9,9 @@ import time
 import pytest
 from freezegun import freeze_time
 
-from kiosk import checkin, notify
+from kiosk import checkin
 from kiosk.db import get_db
+from kiosk.messaging import notify
 from kiosk.sms import SentSms
 from tests.helpers import (
     alerts,
@@ -109,7 +110,7 @@ def test_a_slow_host_sms_tells_reception_at_once_while_its_retries_go_on(slow_tw
 def test_the_status_sends_the_visitor_to_the_desk_once_the_host_sms_is_late(app, db, host, sms):
     app.config.update(SMS_RETRY_BASE_SECONDS=5, SMS_RETRY_MAX_SECONDS=5, SMS_RETRY_WINDOW_SECONDS=60)
     sms.fail(to=HOST, status=503)
-    with freeze_time("2030-03-04 09:05:00", ignore=["kiosk.notify", "threading"]) as clock:
+    with freeze_time("2030-03-04 09:05:00", ignore=["kiosk.messaging.notify", "threading"]) as clock:
         visit_id = register(app, db, host)
         assert not checkin.get_visit_status(db, visit_id, kiosk_id=None).ask_desk
         clock.tick(61)
@@ -199,7 +200,7 @@ def test_a_status_write_the_database_refuses_at_first_is_tried_again(make_app, m
 
 def test_a_row_the_database_never_let_us_settle_is_settled_by_the_sweeper(make_app, monkeypatch, locked):
     monkeypatch.setattr("kiosk.db.BUSY_TIMEOUT", 0.1)
-    monkeypatch.setattr("kiosk.notify.RECORD_WITHIN_SECONDS", 0.5)
+    monkeypatch.setattr("kiosk.messaging.notify.RECORD_WITHIN_SECONDS", 0.5)
     app = make_app(SMS_RETRY_WINDOW_SECONDS=0.2, SMS_TIMEOUT_SECONDS=0.1)
     lock_during_send(monkeypatch, app.extensions["sms"], locked)
     with app.app_context():
@@ -273,7 +274,7 @@ def test_a_refused_check_in_texts_reception_once_and_says_the_desk_was_told(app,
 
 
 def test_a_tablet_brings_reception_at_most_one_help_sms_in_ten_minutes(app, web_host, sms, kiosk_client):
-    with freeze_time("2030-03-04 09:05:00", ignore=["kiosk.notify"]) as clock:
+    with freeze_time("2030-03-04 09:05:00", ignore=["kiosk.messaging.notify"]) as clock:
         for _ in range(5):
             response = refused_check_in(app, kiosk_client, web_host.id)
             clock.tick(60)

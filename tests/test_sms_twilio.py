@@ -8,8 +8,8 @@ import traceback
 import pytest
 from twilio.base.exceptions import TwilioRestException
 
-from kiosk import notify
 from kiosk.db import get_db
+from kiosk.messaging import notify
 from kiosk.sms import SmsSendError
 from kiosk.sms.twilio import TwilioSmsClient
 from tests.helpers import (

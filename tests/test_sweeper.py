@@ -7,8 +7,8 @@ import time
 
 from freezegun import freeze_time
 
-from kiosk import notify
 from kiosk.db import get_db
+from kiosk.messaging import notify
 from tests.helpers import (
     alerts,
     create_host,

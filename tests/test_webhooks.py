@@ -14,9 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
 
-from kiosk import checkin, delivery
+from kiosk import checkin
 from kiosk.checkin import CheckIn
 from kiosk.db import get_db
+from kiosk.messaging import delivery
 from kiosk.phone import PhoneNumber
 from tests.helpers import CANARY_NAME, CANARY_PHONE, create_host, pair_tablet, parse_page
 from tests.twilio_fixtures import AUTH_TOKEN
@@ -492,7 +493,7 @@ def test_r19_a_redaction_twilio_refuses_is_logged_with_its_code_and_not_retried(
 
     assert len([r for r in twilio_server.requests if r.form == {"Body": ""}]) == 1
     assert row["redacted_at"] is None
-    [error] = [r for r in log_records if r.name == "kiosk.delivery" and r.levelno == logging.ERROR]
+    [error] = [r for r in log_records if r.name == "kiosk.messaging.delivery" and r.levelno == logging.ERROR]
     assert sid in error.getMessage() and "code=20404" in error.getMessage()
 
 

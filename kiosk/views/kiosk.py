@@ -22,11 +22,12 @@ from flask import (
     url_for,
 )
 
-from kiosk import abuse, checkin, devices, i18n, sweeper
+from kiosk import abuse, checkin, devices, i18n
 from kiosk.config import LOGO_TYPES, is_colour
 from kiosk.db import get_db
 from kiosk.directory import search_hosts
 from kiosk.forms import RECEPTION, CheckinForm, PairForm
+from kiosk.messaging import sweeper
 from kiosk.settings import setting
 
 bp = Blueprint("kiosk", __name__)

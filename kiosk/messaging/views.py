@@ -8,7 +8,7 @@ import logging
 
 from flask import Blueprint, Response, abort, request
 
-from kiosk import delivery
+from kiosk.messaging import delivery
 
 bp = Blueprint("webhooks", __name__)
 

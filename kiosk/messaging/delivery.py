@@ -15,13 +15,13 @@ from flask_babel import gettext as _
 from twilio.request_validator import RequestValidator
 
 from kiosk import db as store
-from kiosk import notify
 from kiosk.checkin import NOT_DELIVERED, reception_phone
 from kiosk.directory import get_host
-from kiosk.notify import DELIVERED, FAILED, SENDING, SENT, UNDELIVERED, OutgoingSms
+from kiosk.messaging import notify
+from kiosk.messaging.notify import DELIVERED, FAILED, SENDING, SENT, UNDELIVERED, OutgoingSms
 from kiosk.sms import SmsSendError
 
-logger = logging.getLogger("kiosk.delivery")
+logger = logging.getLogger("kiosk.messaging.delivery")
 
 REQUIRED = ("MessageSid", "MessageStatus")
 # Twilio's message statuses onto ours; "read" (WhatsApp) implies delivered, and we never schedule, so a

@@ -26,7 +26,7 @@ from kiosk import db as store
 from kiosk.audit import raise_alert
 from kiosk.sms import SmsSendError
 
-logger = logging.getLogger("kiosk.notify")
+logger = logging.getLogger("kiosk.messaging.notify")
 
 SENDING, SENT, FAILED = "sending", "sent", "failed"
 # Set only by Twilio status callbacks (kiosk/delivery.py), after SENT.

@@ -19,14 +19,15 @@ from flask import current_app
 from flask_babel import force_locale
 
 from kiosk import db as store
-from kiosk import i18n, notify
+from kiosk import i18n
 from kiosk.audit import raise_alert
 from kiosk.checkin import reception_phone, unannounced_alert, unannounced_text
-from kiosk.delivery import FALLBACK_WINDOW
 from kiosk.directory import get_host
-from kiosk.notify import FAILED, SENDING, TIMED_OUT, WORKER_STOPPED, OutgoingSms
+from kiosk.messaging import notify
+from kiosk.messaging.delivery import FALLBACK_WINDOW
+from kiosk.messaging.notify import FAILED, SENDING, TIMED_OUT, WORKER_STOPPED, OutgoingSms
 
-logger = logging.getLogger("kiosk.sweeper")
+logger = logging.getLogger("kiosk.messaging.sweeper")
 
 # A live worker tells reception itself when the host's SMS is slow (it holds the visitor's name); the sweeper
 # steps in only this much later, in case that worker is stuck.
