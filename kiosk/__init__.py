@@ -10,8 +10,8 @@ from kiosk import cli, config, db, errors, headers, i18n, retention, settings, s
 from kiosk.messaging import notify, sweeper
 from kiosk.messaging import views as webhook_views
 from kiosk.views import admin as admin_views
-from kiosk.views import kiosk as kiosk_views
 from kiosk.views import school_admin, school_kiosk
+from kiosk.walkin import views as kiosk_views
 
 csrf = CSRFProtect()
 # A health check answers quickly: a write that waits longer than this for the lock counts as failed.

@@ -6,7 +6,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, IntegerField, PasswordField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from kiosk import directory
+from kiosk.hosts import directory
 from kiosk.phone import InvalidPhoneError, PhoneNumber
 
 LANGUAGE_NAMES = {"nb": "Norwegian (bokmål)", "nn": "Norwegian (nynorsk)", "en": "English", "sv": "Swedish",

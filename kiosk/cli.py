@@ -9,8 +9,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from kiosk import accounts, demo, devices, directory, retention
+from kiosk import accounts, demo, devices, retention
 from kiosk.db import get_db
+from kiosk.hosts import directory
 from kiosk.messaging import sweeper
 from kiosk.phone import InvalidPhoneError, PhoneNumber, mask
 from kiosk.settings import setting

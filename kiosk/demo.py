@@ -1,6 +1,6 @@
 """A fictional directory for the demo (`flask --app app demo`)."""
 
-from kiosk.directory import save_hosts
+from kiosk.hosts.directory import save_hosts
 
 DEMO_HOSTS = [
     ("Kari Ødegård", "+4741234501", "Reception", "nb"),

@@ -7,9 +7,11 @@ from time import monotonic
 
 from flask import current_app
 
-from kiosk import abuse, accounts, checkin, consent, devices, schools
+from kiosk import accounts, consent, devices, schools
 from kiosk.db import get_db, now, timestamp
+from kiosk.guard import abuse
 from kiosk.messaging import sweeper
+from kiosk.walkin import checkin
 
 logger = logging.getLogger("kiosk.retention")
 

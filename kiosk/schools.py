@@ -17,13 +17,13 @@ from flask_babel import gettext as _
 
 from kiosk import db as store
 from kiosk import i18n, previews, sensitive
-from kiosk.checkin import create_visit, reception_messages, reception_phone, unannounced_alert
 from kiosk.db import timestamp, write_transaction
-from kiosk.directory import fold, get_host
+from kiosk.hosts.directory import fold, get_host
 from kiosk.messaging import notify
 from kiosk.messaging.notify import OutgoingSms
 from kiosk.settings import setting
 from kiosk.spreadsheet import FORMULA_TRIGGERS, SpreadsheetError, read_table
+from kiosk.walkin.checkin import create_visit, reception_messages, reception_phone, unannounced_alert
 
 OSLO = store.OFFICE_TIMEZONE
 PREVIEW_MINUTES = 15

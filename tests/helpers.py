@@ -5,12 +5,13 @@ import io
 import openpyxl
 from bs4 import BeautifulSoup
 
-from kiosk import accounts, checkin, devices, schools
-from kiosk.checkin import CheckIn
+from kiosk import accounts, devices, schools
 from kiosk.db import get_db
-from kiosk.directory import get_host, save_hosts
+from kiosk.hosts.directory import get_host, save_hosts
 from kiosk.phone import PhoneNumber
 from kiosk.schools import Person, Roster
+from kiosk.walkin import checkin
+from kiosk.walkin.checkin import CheckIn
 
 CANARY_NAME = "Kari Kanarifugl Nordmann"
 CANARY_PHONE = "+4799999999"

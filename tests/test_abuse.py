@@ -11,9 +11,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from freezegun import freeze_time
 
-from kiosk import abuse
 from kiosk.db import get_db
-from kiosk.directory import Host
+from kiosk.guard import abuse
+from kiosk.hosts.directory import Host
 from tests.helpers import (
     CANARY_PHONE,
     CANARY_PHONE_TYPED,
@@ -382,7 +382,7 @@ def test_every_refusal_shows_the_same_page_and_is_counted_by_reason(make_kiosk):
 def test_r31_a_refusal_is_logged_with_reason_and_device_only(make_kiosk, log_records):
     kiosk = make_kiosk(SMS_PER_NUMBER_PER_HOUR=0)
     kiosk.check_in(name="Kari Kanarifugl", phone=CANARY_PHONE_TYPED)
-    [record] = [r for r in log_records if r.name == "kiosk.abuse"]
+    [record] = [r for r in log_records if r.name == "kiosk.guard.abuse"]
     assert re.fullmatch(r"Check-in refused on device \d+: number_hour_limit", record.getMessage())
 
 

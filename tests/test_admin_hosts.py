@@ -8,7 +8,7 @@ import pytest
 from freezegun import freeze_time
 
 from kiosk.db import get_db
-from kiosk.directory import search_hosts, take_import_preview
+from kiosk.hosts.directory import search_hosts, take_import_preview
 from kiosk.spreadsheet import FORMULA_TRIGGERS
 from tests.helpers import (
     CANARY_NAME,
@@ -317,7 +317,7 @@ def test_r31_audit_events_and_logs_hold_no_names_or_numbers(app, admin, db, log_
 def test_r33_a_deleted_hosts_name_number_and_search_tokens_leave_the_database_file(app, db):
     from pathlib import Path
 
-    from kiosk.directory import delete_host
+    from kiosk.hosts.directory import delete_host
     host = create_host(db, name="Kari Kanarifugl Ødegård", phone="+4798765432")
     for i in range(50):  # neighbours in the same pages and index segments
         create_host(db, name=f"Ola Nordmann {i}", phone=f"+47412{i:05d}")

@@ -1,9 +1,9 @@
 import pytest
 
-from kiosk import checkin
-from kiosk.checkin import CheckIn
 from kiosk.phone import PhoneNumber
 from kiosk.sms import SentSms
+from kiosk.walkin import checkin
+from kiosk.walkin.checkin import CheckIn
 from tests.helpers import checkin_data, create_host, get_page
 
 VISITOR = "+4741234999"

@@ -64,7 +64,7 @@ def test_r32_debug_mode_refuses_to_start_outside_demo(tmp_path):
 
 def test_r32_a_crash_shows_a_generic_page_with_the_headers(app, client, db, monkeypatch):
     create_host(db)
-    monkeypatch.setattr("kiosk.views.kiosk.render_template", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr("kiosk.walkin.views.render_template", lambda *a, **k: 1 / 0)
     response = client.get("/kiosk/")
     assert response.status_code == 500
     assert "ZeroDivisionError" not in response.get_data(as_text=True)

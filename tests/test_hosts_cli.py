@@ -6,7 +6,7 @@ import openpyxl
 import pytest
 
 from kiosk import cli
-from kiosk.directory import list_hosts
+from kiosk.hosts.directory import list_hosts
 
 HEADER = "name,phone,department,email,language"
 

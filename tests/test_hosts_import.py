@@ -2,7 +2,7 @@ import io
 
 import pytest
 
-from kiosk.directory import RowError, export_hosts, list_hosts, parse_hosts, save_hosts
+from kiosk.hosts.directory import RowError, export_hosts, list_hosts, parse_hosts, save_hosts
 from kiosk.spreadsheet import Row, SpreadsheetError, Table, read_table
 
 HEADER = "name,phone,department,email,language"

@@ -155,7 +155,7 @@ def test_r32_an_unexpected_error_shows_a_plain_page_without_a_traceback(app, cli
     def explode(*args, **kwargs):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr("kiosk.views.kiosk.search_hosts", explode)
+    monkeypatch.setattr("kiosk.walkin.views.search_hosts", explode)
     response = client.get("/kiosk/hosts?q=kari")
     assert response.status_code == 500
     text = response.get_data(as_text=True)

@@ -9,10 +9,10 @@ import time
 import pytest
 from freezegun import freeze_time
 
-from kiosk import checkin
 from kiosk.db import get_db
 from kiosk.messaging import notify
 from kiosk.sms import SentSms
+from kiosk.walkin import checkin
 from tests.helpers import (
     alerts,
     checkin_data,

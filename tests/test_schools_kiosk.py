@@ -160,7 +160,7 @@ def test_reception_is_told_when_the_host_cannot_be_reached(app, client, host, vi
 
 
 def test_reception_is_told_when_the_host_was_removed(app, client, db, host, visit_id, sms_outbox):
-    from kiosk.directory import delete_host
+    from kiosk.hosts.directory import delete_host
 
     delete_host(db, host.id)
     check_in(client, visit_id, count=1)

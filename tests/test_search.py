@@ -1,6 +1,6 @@
 import pytest
 
-from kiosk.directory import fts_query, search_hosts
+from kiosk.hosts.directory import fts_query, search_hosts
 from tests.helpers import create_host
 
 NAMES = ["Kari Ødegård", "Åse Lie", "Per Aasen", "Lars Ærø", "Sofia Öberg", "José Martínez",
@@ -69,7 +69,7 @@ def test_query_terms_are_quoted_prefixes():
 
 
 def test_a_deactivated_host_is_neither_found_nor_chosen(directory):
-    from kiosk.directory import get_host
+    from kiosk.hosts.directory import get_host
     host_id = search_hosts(directory, "nordmann", limit=8)[0]["id"]
     directory["hosts"].update(host_id, {"active": 0})
     assert names(directory, "nordmann") == set()

@@ -14,11 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
 
-from kiosk import checkin
-from kiosk.checkin import CheckIn
 from kiosk.db import get_db
 from kiosk.messaging import delivery
 from kiosk.phone import PhoneNumber
+from kiosk.walkin import checkin
+from kiosk.walkin.checkin import CheckIn
 from tests.helpers import CANARY_NAME, CANARY_PHONE, create_host, pair_tablet, parse_page
 from tests.twilio_fixtures import AUTH_TOKEN
 

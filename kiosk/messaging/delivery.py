@@ -15,11 +15,11 @@ from flask_babel import gettext as _
 from twilio.request_validator import RequestValidator
 
 from kiosk import db as store
-from kiosk.checkin import NOT_DELIVERED, reception_phone
-from kiosk.directory import get_host
+from kiosk.hosts.directory import get_host
 from kiosk.messaging import notify
 from kiosk.messaging.notify import DELIVERED, FAILED, SENDING, SENT, UNDELIVERED, OutgoingSms
 from kiosk.sms import SmsSendError
+from kiosk.walkin.checkin import NOT_DELIVERED, reception_phone
 
 logger = logging.getLogger("kiosk.messaging.delivery")
 

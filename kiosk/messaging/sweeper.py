@@ -21,11 +21,11 @@ from flask_babel import force_locale
 from kiosk import db as store
 from kiosk import i18n
 from kiosk.audit import raise_alert
-from kiosk.checkin import reception_phone, unannounced_alert, unannounced_text
-from kiosk.directory import get_host
+from kiosk.hosts.directory import get_host
 from kiosk.messaging import notify
 from kiosk.messaging.delivery import FALLBACK_WINDOW
 from kiosk.messaging.notify import FAILED, SENDING, TIMED_OUT, WORKER_STOPPED, OutgoingSms
+from kiosk.walkin.checkin import reception_phone, unannounced_alert, unannounced_text
 
 logger = logging.getLogger("kiosk.messaging.sweeper")
 

@@ -10,9 +10,10 @@ from flask_wtf.file import FileField
 from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from kiosk import audit, consent, directory, schools
+from kiosk import audit, consent, schools
 from kiosk.admin_forms import AdminForm, _strip
 from kiosk.db import get_db
+from kiosk.hosts import directory
 from kiosk.phone import InvalidPhoneError, PhoneNumber
 from kiosk.views import admin as admin_views
 

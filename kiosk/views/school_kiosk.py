@@ -12,7 +12,7 @@ from wtforms.validators import DataRequired, ValidationError
 from kiosk import consent, schools
 from kiosk.db import get_db
 from kiosk.settings import setting
-from kiosk.views import kiosk as kiosk_views
+from kiosk.walkin import views as kiosk_views
 
 bp = Blueprint("school_kiosk", __name__)
 OPEN_ENDPOINTS = {"school_kiosk.withdraw", "school_kiosk.withdrawn"}

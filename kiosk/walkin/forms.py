@@ -10,11 +10,11 @@ from wtforms import BooleanField, HiddenField, StringField
 from wtforms.validators import DataRequired, ValidationError
 
 from kiosk import devices
-from kiosk.checkin import CheckIn
 from kiosk.db import get_db
-from kiosk.directory import get_host
+from kiosk.hosts.directory import get_host
 from kiosk.phone import InvalidPhoneError, PhoneNumber
 from kiosk.settings import setting
+from kiosk.walkin.checkin import CheckIn
 
 RECEPTION = "reception"
 # A web address in a name would travel in our SMS (R10): a scheme, www., or a dot joining a word and a domain
@@ -36,7 +36,7 @@ class CheckinForm(FlaskForm):
     host_query = StringField(_l("Who are you visiting?"))
     host_id = HiddenField()
     confirm = BooleanField(_l("Send me a confirmation by SMS"), default=True)
-    # The abuse guard's signed form token and honeypot (R8), checked by kiosk.abuse.check_form.
+    # The abuse guard's signed form token and honeypot (R8), checked by kiosk.guard.abuse.check_form.
     form_token = HiddenField()
     website = StringField(_l("Leave this empty"))
 

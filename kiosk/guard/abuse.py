@@ -24,7 +24,7 @@ from kiosk.db import now, timestamp, write_transaction
 from kiosk.messaging import notify
 from kiosk.settings import setting
 
-logger = logging.getLogger("kiosk.abuse")
+logger = logging.getLogger("kiosk.guard.abuse")
 
 FORM_SALT = "velkommen-checkin-form"
 PREFIX_BLOCKED = "prefix_blocked"

@@ -9,10 +9,11 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from kiosk import abuse, i18n
 from kiosk import db as store
+from kiosk import i18n
 from kiosk.devices import get_device
-from kiosk.directory import Host, get_host
+from kiosk.guard import abuse
+from kiosk.hosts.directory import Host, get_host
 from kiosk.messaging import notify
 from kiosk.messaging.notify import DELIVERED, FAILED, SENDING, SENT, UNDELIVERED, OutgoingSms
 from kiosk.phone import PhoneNumber

@@ -22,13 +22,15 @@ from flask import (
     url_for,
 )
 
-from kiosk import abuse, checkin, devices, i18n
+from kiosk import devices, i18n
 from kiosk.config import LOGO_TYPES, is_colour
 from kiosk.db import get_db
-from kiosk.directory import search_hosts
-from kiosk.forms import RECEPTION, CheckinForm, PairForm
+from kiosk.guard import abuse
+from kiosk.hosts.directory import search_hosts
 from kiosk.messaging import sweeper
 from kiosk.settings import setting
+from kiosk.walkin import checkin
+from kiosk.walkin.forms import RECEPTION, CheckinForm, PairForm
 
 bp = Blueprint("kiosk", __name__)
 
