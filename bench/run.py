@@ -61,8 +61,9 @@ def timed_import(env, path):
 def pair_tablet(env):
     """Pair a tablet the way reception does, and return its credential."""
     sys.path.insert(0, str(ROOT))
-    from kiosk import create_app, devices
+    from kiosk import create_app
     from kiosk.db import get_db
+    from kiosk.devices import pairing as devices
     app = create_app({"SECRET_KEY": "bench", "SMS_BACKEND": "fake", "DATABASE": env["KIOSK_DATABASE"]})
     with app.app_context():
         code = devices.create_pairing_code(get_db(), "Bench tablet")

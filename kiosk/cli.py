@@ -9,8 +9,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from kiosk import accounts, demo, devices, retention
+from kiosk import accounts, demo, retention
 from kiosk.db import get_db
+from kiosk.devices import pairing as devices
 from kiosk.hosts import directory
 from kiosk.messaging import sweeper
 from kiosk.phone import InvalidPhoneError, PhoneNumber, mask

@@ -7,10 +7,13 @@ from time import monotonic
 
 from flask import current_app
 
-from kiosk import accounts, consent, devices, schools
+from kiosk import accounts
 from kiosk.db import get_db, now, timestamp
+from kiosk.devices import pairing as devices
 from kiosk.guard import abuse
 from kiosk.messaging import sweeper
+from kiosk.schools import consent
+from kiosk.schools import visits as schools
 from kiosk.walkin import checkin
 
 logger = logging.getLogger("kiosk.retention")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from kiosk import schools
+from kiosk.schools import visits as schools
 from tests.helpers import ADMIN_PASSWORD, SCHOOL
 
 CHROMIUM = "/usr/bin/chromium"
@@ -56,8 +56,8 @@ def pair_in_browser(page, live, name="Reception tablet"):
     """Register the browser as a kiosk the way reception does: open a pairing link, confirm."""
     from playwright.sync_api import expect
 
-    from kiosk import devices
     from kiosk.db import get_db
+    from kiosk.devices import pairing as devices
     with live.app_context():
         code = devices.create_pairing_code(get_db(), name)
     page.goto(f"{live.url}/kiosk/pair?code={code.code}")

@@ -5,11 +5,13 @@ import io
 import openpyxl
 from bs4 import BeautifulSoup
 
-from kiosk import accounts, devices, schools
+from kiosk import accounts
 from kiosk.db import get_db
+from kiosk.devices import pairing as devices
 from kiosk.hosts.directory import get_host, save_hosts
 from kiosk.phone import PhoneNumber
-from kiosk.schools import Person, Roster
+from kiosk.schools import visits as schools
+from kiosk.schools.visits import Person, Roster
 from kiosk.walkin import checkin
 from kiosk.walkin.checkin import CheckIn
 

@@ -6,8 +6,10 @@ from itertools import chain
 
 import pytest
 
-from kiosk import create_app, devices, schools
+from kiosk import create_app
 from kiosk.db import get_db
+from kiosk.devices import pairing as devices
+from kiosk.schools import visits as schools
 from tests.browser import TABLET, in_language, pair_in_browser, require_chromium, serve, submit_check_in, upload_visit
 from tests.conftest import TEST_CONFIG
 from tests.helpers import ADMIN_PASSWORD, SCHOOL, create_admin, create_host

@@ -4,8 +4,9 @@ import re
 
 import pytest
 
-from kiosk import audit, devices
+from kiosk import audit
 from kiosk.db import get_db, timestamp
+from kiosk.devices import pairing as devices
 from tests.helpers import (
     CANARY_NAME,
     CANARY_PHONE,

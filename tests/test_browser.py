@@ -2,8 +2,8 @@
 
 import pytest
 
-from kiosk import devices
 from kiosk.db import get_db
+from kiosk.devices import pairing as devices
 from tests.browser import pair_in_browser, require_chromium, serve
 from tests.conftest import TEST_CONFIG
 from tests.helpers import create_host

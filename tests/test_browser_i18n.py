@@ -2,8 +2,8 @@
 
 import pytest
 
-from kiosk import devices
 from kiosk.db import get_db
+from kiosk.devices import pairing as devices
 from tests.browser import require_chromium, serve
 from tests.conftest import TEST_CONFIG
 

@@ -7,9 +7,9 @@ from datetime import datetime
 import pytest
 from freezegun import freeze_time
 
-from kiosk import consent
 from kiosk.db import get_db, now
 from kiosk.retention import purge
+from kiosk.schools import consent
 from kiosk.spreadsheet import FORMULA_TRIGGERS
 from tests.helpers import SCHOOL, admin_client, create_host, create_school_visit, csrf_token, get_page, parse_page
 from tests.helpers import school_check_in as check_in

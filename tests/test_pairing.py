@@ -3,8 +3,8 @@ import re
 import pytest
 from freezegun import freeze_time
 
-from kiosk import devices
 from kiosk.db import get_db
+from kiosk.devices import pairing as devices
 from tests.helpers import checkin_data, create_host, get_page, pair_tablet, parse_page
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.db import get_db
-from kiosk.schools import today
+from kiosk.schools.visits import today
 from tests.helpers import admin_client, create_host, csrf_token, get_page, parse_page, tablet_client
 
 ROSTER = "navn;rolle;klasse\nOla Nordmann;elev;8B\nKari Kanarifugl;elev;8B\nOla Nordmann;elev;8B\nLiv Lærer;lærer;\n"

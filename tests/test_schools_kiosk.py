@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
-from kiosk import schools
 from kiosk.db import get_db
+from kiosk.schools import visits as schools
 from tests.helpers import (
     SCHOOL,
     create_host,

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from freezegun import freeze_time
 
-from kiosk import schools
 from kiosk.db import get_db
 from kiosk.retention import purge
-from kiosk.schools import Person
+from kiosk.schools import visits as schools
+from kiosk.schools.visits import Person
 from tests.helpers import create_host, create_school_visit, get_page, tablet_client
 
 VISIT_DAY = date(2026, 6, 10)

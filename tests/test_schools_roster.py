@@ -5,7 +5,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kiosk.schools import Person, RosterError, parse_roster_file, parse_roster_text
+from kiosk.schools.visits import Person, RosterError, parse_roster_file, parse_roster_text
 from tests.helpers import xlsx
 
 

@@ -8,7 +8,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from kiosk import sensitive
-from kiosk.schools import RosterError, parse_roster_file
+from kiosk.schools.visits import RosterError, parse_roster_file
 from tests.helpers import xlsx
 
 SEPARATORS = st.sampled_from(["", "", "", " ", ".", "-", "/", "  ", " - "])

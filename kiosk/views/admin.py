@@ -7,9 +7,10 @@ import io
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 
-from kiosk import accounts, audit, devices, stats
+from kiosk import accounts, audit, stats
 from kiosk import admin_forms as forms
 from kiosk.db import get_db
+from kiosk.devices import pairing as devices
 from kiosk.hosts import directory
 from kiosk.phone import mask
 from kiosk.settings import EDITABLE, save_settings, setting

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 
 from kiosk import db as store
 from kiosk import i18n
-from kiosk.devices import get_device
+from kiosk.devices.pairing import get_device
 from kiosk.guard import abuse
 from kiosk.hosts.directory import Host, get_host
 from kiosk.messaging import notify

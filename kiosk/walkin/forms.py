@@ -9,8 +9,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, StringField
 from wtforms.validators import DataRequired, ValidationError
 
-from kiosk import devices
 from kiosk.db import get_db
+from kiosk.devices import pairing as devices
 from kiosk.hosts.directory import get_host
 from kiosk.phone import InvalidPhoneError, PhoneNumber
 from kiosk.settings import setting

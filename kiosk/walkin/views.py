@@ -22,9 +22,10 @@ from flask import (
     url_for,
 )
 
-from kiosk import devices, i18n
+from kiosk import i18n
 from kiosk.config import LOGO_TYPES, is_colour
 from kiosk.db import get_db
+from kiosk.devices import pairing as devices
 from kiosk.guard import abuse
 from kiosk.hosts.directory import search_hosts
 from kiosk.messaging import sweeper

@@ -9,8 +9,9 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, ValidationError
 
-from kiosk import consent, schools
 from kiosk.db import get_db
+from kiosk.schools import consent
+from kiosk.schools import visits as schools
 from kiosk.settings import setting
 from kiosk.walkin import views as kiosk_views
 
