@@ -21,7 +21,7 @@ DRAIN_MARGIN_SECONDS = 5
 
 
 def post_worker_init(worker):
-    """Each worker settles SMS left in flight by another that died (kiosk/sweeper.py), from its start on."""
+    """Each worker settles SMS left in flight by another that died (kiosk/messaging/sweeper.py), from its start on."""
     from kiosk.messaging import sweeper
 
     sweeper.start(worker.wsgi)
@@ -30,7 +30,7 @@ def post_worker_init(worker):
 def worker_exit(server, worker):
     """Drain the SMS in flight: they get the graceful timeout (less a margin) to settle; then a host still
     unannounced makes this worker tell reception while it holds the names, and what is left goes to the sweepers of
-    the other workers (kiosk/notify.py, Dispatcher.shutdown)."""
+    the other workers (kiosk/messaging/notify.py, Dispatcher.shutdown)."""
     dispatcher = getattr(worker, "wsgi", None) and worker.wsgi.extensions.get("dispatcher")
     if dispatcher is not None:
         drained = dispatcher.shutdown(max(1, graceful_timeout - DRAIN_MARGIN_SECONDS))

@@ -7,11 +7,11 @@ from flask import Flask, jsonify, redirect, url_for
 from flask_wtf.csrf import CSRFProtect
 
 from kiosk import cli, config, db, errors, headers, i18n, retention, settings, sms
+from kiosk.admin import views as admin_views
 from kiosk.messaging import notify, sweeper
 from kiosk.messaging import views as webhook_views
 from kiosk.schools import admin_views as school_admin
 from kiosk.schools import kiosk_views as school_kiosk
-from kiosk.views import admin as admin_views
 from kiosk.walkin import views as kiosk_views
 
 csrf = CSRFProtect()

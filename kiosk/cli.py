@@ -9,7 +9,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from kiosk import accounts, demo, retention
+from kiosk import demo, retention
+from kiosk.admin import accounts
 from kiosk.db import get_db
 from kiosk.devices import pairing as devices
 from kiosk.hosts import directory

@@ -42,7 +42,7 @@ DEFAULTS = {
     "SMS_WORKERS": 4,
     # Reception is texted when the host's SMS has not been accepted this long after check-in (issue 8).
     "HOST_ESCALATE_SECONDS": 60,
-    # How often each worker settles messages left in flight by a crash or a hang (kiosk/sweeper.py); 0: never.
+    # How often each worker settles messages left in flight by a crash or a hang (kiosk/messaging/sweeper.py); 0: never.
     "SWEEP_SECONDS": 15,
     "VISIT_RETENTION_DAYS": 30,
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,

@@ -7,7 +7,7 @@ from time import monotonic
 
 from flask import current_app
 
-from kiosk import accounts
+from kiosk.admin import accounts
 from kiosk.db import get_db, now, timestamp
 from kiosk.devices import pairing as devices
 from kiosk.guard import abuse

@@ -5,7 +5,7 @@ import io
 import openpyxl
 from bs4 import BeautifulSoup
 
-from kiosk import accounts
+from kiosk.admin import accounts
 from kiosk.db import get_db
 from kiosk.devices import pairing as devices
 from kiosk.hosts.directory import get_host, save_hosts

@@ -7,7 +7,7 @@ import pytest
 from argon2 import PasswordHasher
 from freezegun import freeze_time
 
-from kiosk import accounts
+from kiosk.admin import accounts
 from kiosk.db import get_db
 from tests.helpers import (
     ADMIN_PASSWORD,

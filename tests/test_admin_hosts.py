@@ -309,7 +309,7 @@ def test_r31_audit_events_and_logs_hold_no_names_or_numbers(app, admin, db, log_
     for row in db["audit_events"].rows:
         text = " ".join(str(value) for value in row.values()).casefold()
         assert "kanarifugl" not in text and "99999999" not in text and "999 99" not in text, text
-    assert any(record.name == "kiosk.audit" for record in log_records)
+    assert any(record.name == "kiosk.admin.audit" for record in log_records)
     for record in log_records:
         assert "Kanarifugl" not in record.getMessage() and "99999999" not in record.getMessage()
 

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from kiosk import audit
+from kiosk.admin import audit
 from kiosk.db import get_db, timestamp
 from kiosk.devices import pairing as devices
 from tests.helpers import (

@@ -43,7 +43,7 @@ def test_purge_with_nothing_to_delete_says_so(runner):
 def test_purge_deletes_expired_pairing_codes_sessions_and_webhook_receipts(runner, db):
     from freezegun import freeze_time
 
-    from kiosk import accounts
+    from kiosk.admin import accounts
     from kiosk.devices import pairing as devices
     from tests.helpers import create_admin
     with freeze_time("2026-11-01 10:00:00"):

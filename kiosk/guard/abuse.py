@@ -19,7 +19,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from kiosk.audit import raise_alert
+from kiosk.admin.audit import raise_alert
 from kiosk.db import now, timestamp, write_transaction
 from kiosk.messaging import notify
 from kiosk.settings import setting

@@ -1,0 +1,1 @@
+"""The host directory: hosts, their search index, imports and exports."""

@@ -4,7 +4,7 @@ The visitor's name and number exist only in the objects held by these threads; t
 database or a log, and are dropped when the send is settled.
 
 Every message row carries the time by which it must be settled (`deadline`) and the worker process sending it
-(`owner`), so kiosk/sweeper.py can settle what a crash, a hang or a stopped worker left behind (docs/sms.md).
+(`owner`), so kiosk/messaging/sweeper.py can settle what a crash, a hang or a stopped worker left behind (docs/sms.md).
 """
 
 import logging
@@ -23,13 +23,13 @@ from flask import current_app
 from sqlite_utils import Database
 
 from kiosk import db as store
-from kiosk.audit import raise_alert
+from kiosk.admin.audit import raise_alert
 from kiosk.sms import SmsSendError
 
 logger = logging.getLogger("kiosk.messaging.notify")
 
 SENDING, SENT, FAILED = "sending", "sent", "failed"
-# Set only by Twilio status callbacks (kiosk/delivery.py), after SENT.
+# Set only by Twilio status callbacks (kiosk/messaging/delivery.py), after SENT.
 DELIVERED, UNDELIVERED = "delivered", "undelivered"
 
 # Why a message failed or was never sent: a word for the status screen and the statistics, never personal data.

@@ -20,7 +20,7 @@ from flask_babel import force_locale
 
 from kiosk import db as store
 from kiosk import i18n
-from kiosk.audit import raise_alert
+from kiosk.admin.audit import raise_alert
 from kiosk.hosts.directory import get_host
 from kiosk.messaging import notify
 from kiosk.messaging.delivery import FALLBACK_WINDOW

@@ -10,14 +10,14 @@ from flask_wtf.file import FileField
 from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from kiosk import audit
-from kiosk.admin_forms import AdminForm, _strip
+from kiosk.admin import audit
+from kiosk.admin import views as admin_views
+from kiosk.admin.forms import AdminForm, _strip
 from kiosk.db import get_db
 from kiosk.hosts import directory
 from kiosk.phone import InvalidPhoneError, PhoneNumber
 from kiosk.schools import consent
 from kiosk.schools import visits as schools
-from kiosk.views import admin as admin_views
 
 bp = Blueprint("school_admin", __name__)
 HOST_CHOICES_LIMIT = 5000

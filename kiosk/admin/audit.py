@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from kiosk.db import timestamp
 
-logger = logging.getLogger("kiosk.audit")
+logger = logging.getLogger("kiosk.admin.audit")
 
 LATEST = 200
 _KEYS = re.compile(r"[A-Z0-9_,]*")

@@ -7,8 +7,7 @@ import io
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 
-from kiosk import accounts, audit, stats
-from kiosk import admin_forms as forms
+from kiosk.admin import accounts, audit, forms, stats
 from kiosk.db import get_db
 from kiosk.devices import pairing as devices
 from kiosk.hosts import directory
@@ -32,7 +31,7 @@ def require_admin():
     if token:
         session.pop(SESSION_KEY)
         flash("Your session has ended. Sign in again.", "info")
-    return redirect(url_for("admin.login"))  # absolute: kiosk/views/school_admin.py reuses this check
+    return redirect(url_for("admin.login"))  # absolute: kiosk/schools/admin_views.py reuses this check
 
 
 @bp.after_request

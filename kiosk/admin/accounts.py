@@ -15,7 +15,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 
-from kiosk import audit
+from kiosk.admin import audit
 from kiosk.db import now, timestamp, write_transaction
 
 MIN_PASSWORD_LENGTH = 12

@@ -1,0 +1,1 @@
+"""The admin area: accounts and sessions, the audit log and alerts, statistics, and its pages."""
