@@ -16,7 +16,7 @@ SIGN_IN_FAILED = (
 )
 
 
-def _strip(value):
+def strip_text(value):
     return value.strip() if isinstance(value, str) else value
 
 
@@ -41,15 +41,15 @@ class AdminForm(FlaskForm):
 
 
 class LoginForm(AdminForm):
-    username = StringField("Username", filters=[_strip], validators=[DataRequired("Enter your username.")])
+    username = StringField("Username", filters=[strip_text], validators=[DataRequired("Enter your username.")])
     password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
 
 
 class HostForm(AdminForm):
-    name = StringField("Name", filters=[_strip], validators=[DataRequired("Enter the host’s name.")])
-    phone = StringField("Mobile number", filters=[_strip], validators=[DataRequired("Enter a mobile number.")])
-    department = StringField("Department (optional)", filters=[_strip])
-    email = StringField("E-mail (optional)", filters=[_strip])
+    name = StringField("Name", filters=[strip_text], validators=[DataRequired("Enter the host’s name.")])
+    phone = StringField("Mobile number", filters=[strip_text], validators=[DataRequired("Enter a mobile number.")])
+    department = StringField("Department (optional)", filters=[strip_text])
+    email = StringField("E-mail (optional)", filters=[strip_text])
     language = SelectField("Language of their SMS", choices=[SelectChoice("", "Kiosk default"), *[
         SelectChoice(code, LANGUAGE_NAMES.get(code, code)) for code in directory.LANGUAGES]])
 
@@ -79,7 +79,7 @@ class ImportConfirmForm(AdminForm):
 class TabletNameForm(AdminForm):
     """The name of a tablet to pair, or a tablet's new name."""
 
-    name = StringField("Name of the tablet", filters=[_strip],
+    name = StringField("Name of the tablet", filters=[strip_text],
                        validators=[DataRequired("Give the tablet a name, such as Reception left."), Length(max=60)])
 
 
@@ -91,13 +91,14 @@ def _count(label):
 class SettingsForm(AdminForm):
     """Field names are the setting keys of kiosk.settings.EDITABLE."""
 
-    COMPANY_NAME = StringField("Company name", filters=[_strip],
+    COMPANY_NAME = StringField("Company name", filters=[strip_text],
                                validators=[DataRequired("Enter the company name."), Length(max=100)])
-    WELCOME_TEXT = TextAreaField("Welcome text (optional)", filters=[_strip], validators=[Optional(), Length(max=300)])
-    ACCENT_COLOR = StringField("Accent colour", filters=[_strip],
+    WELCOME_TEXT = TextAreaField("Welcome text (optional)", filters=[strip_text],
+                                 validators=[Optional(), Length(max=300)])
+    ACCENT_COLOR = StringField("Accent colour", filters=[strip_text],
                                validators=[DataRequired("Enter a colour like #0b5cad."),
                                            Regexp(r"^#[0-9a-fA-F]{6}$", message="Enter a colour like #0b5cad.")])
-    RECEPTION_PHONE = StringField("Reception mobile number (optional)", filters=[_strip])
+    RECEPTION_PHONE = StringField("Reception mobile number (optional)", filters=[strip_text])
     SMS_PER_NUMBER_PER_HOUR = _count("SMS to one visitor number per hour")
     SMS_PER_NUMBER_PER_DAY = _count("SMS to one visitor number per day")
     SMS_PREFIX_NUMBERS_PER_HOUR = _count("Different numbers with the same prefix per hour before it is blocked")

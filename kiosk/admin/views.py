@@ -229,11 +229,12 @@ def pair_kiosk():
         return _kiosks_page(form, 422)
     code = devices.create_pairing_code(get_db(), form.name.data)
     audit.record(get_db(), "pairing_code_created", admin_id=g.admin.id)
-    return render_template("admin/kiosk_pairing.html", code=code, link=_public_url("kiosk.pair", code=code.code),
-                           pair_url=_public_url("kiosk.pair"))
+    return render_template("admin/kiosk_pairing.html", code=code, link=public_url("kiosk.pair", code=code.code),
+                           pair_url=public_url("kiosk.pair"))
 
 
-def _public_url(endpoint, **values):
+def public_url(endpoint, **values):
+    """An absolute URL a tablet or a pupil's browser can open (pairing links, consent withdrawal links)."""
     # Behind a proxy the request's host may be an internal name; KIOSK_PUBLIC_URL is what the tablet can reach.
     public = current_app.config["PUBLIC_URL"]
     if public:

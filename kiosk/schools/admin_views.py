@@ -12,7 +12,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from kiosk.admin import audit
 from kiosk.admin import views as admin_views
-from kiosk.admin.forms import AdminForm, _strip
+from kiosk.admin.forms import AdminForm, strip_text
 from kiosk.db import get_db
 from kiosk.hosts import directory
 from kiosk.phone import InvalidPhoneError, PhoneNumber
@@ -28,14 +28,14 @@ bp.context_processor(admin_views.admin_context)
 
 
 class SchoolVisitForm(AdminForm):
-    school = StringField("School", filters=[_strip],
+    school = StringField("School", filters=[strip_text],
                          validators=[DataRequired("Enter the school’s name."), Length(max=schools.SCHOOL_MAX_LENGTH)])
     visit_date = DateField("Date", validators=[DataRequired("Enter the date of the visit.")])
     host_id = SelectField("Host", coerce=int, validate_choice=True)
     arrival_time = TimeField("Expected arrival time (optional)", validators=[Optional()])
-    teacher_phone = StringField("Teacher’s mobile number (optional)", filters=[_strip])
+    teacher_phone = StringField("Teacher’s mobile number (optional)", filters=[strip_text])
     roster = FileField("Roster file")
-    pasted = TextAreaField("Or paste a list of names, one per line", filters=[_strip])
+    pasted = TextAreaField("Or paste a list of names, one per line", filters=[strip_text])
 
     def validate_visit_date(self, field):
         # A date past next year would also overflow the purge time (the day after 9999-12-31 does not exist).
@@ -157,4 +157,4 @@ def export_consents():
 
 
 def _withdraw_link(found):
-    return admin_views._public_url("school_kiosk.withdraw", token=consent.withdraw_token(found))
+    return admin_views.public_url("school_kiosk.withdraw", token=consent.withdraw_token(found))

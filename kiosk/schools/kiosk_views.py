@@ -47,7 +47,7 @@ def group(visit_id):
         ids = [value for value in request.form.getlist("person") if value.isdigit()]
         record_id = schools.check_in_group(get_db(), visit, ids, kiosk_id=g.device.id)
         if record_id is not None:
-            kiosk_views._next_turn()
+            kiosk_views.next_turn()
             return redirect(url_for("kiosk.visit", visit_id=record_id))
         if not kiosk_views.sent_by_script():  # the roster must not enter history behind a POST (issue 9, item 2)
             return redirect(url_for(".group", visit_id=visit_id, nobody=1), code=303)
@@ -86,7 +86,7 @@ def apprenticeships(visit_id):
     if form.validate_on_submit():
         consent.give(get_db(), name=form.name.data, email=form.email.data, school=visit.school,
                      policy_version=current_app.config["CONSENT_POLICY_VERSION"])
-        kiosk_views._next_turn()
+        kiosk_views.next_turn()
         return redirect(url_for(".apprenticeships", visit_id=visit_id, saved=1))
     if form.is_submitted() and not kiosk_views.sent_by_script():
         return kiosk_views.redirect_with_mistakes(form, url_for(".apprenticeships", visit_id=visit_id))

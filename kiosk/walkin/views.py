@@ -175,7 +175,7 @@ def checkin_form():
             if form.validate():
                 return _check_in(form.to_checkin())
         except abuse.Refused as refusal:
-            _next_turn()
+            next_turn()
             # The page holds nothing typed; sent by script, static/js/submit.js shows it without a history entry.
             desk_told = checkin.ask_for_help(get_db(), g.device, form.host_id.data)
             return render_template("kiosk/refused.html", desk_told=desk_told), refusal.status
@@ -211,11 +211,12 @@ def show_mistakes(form):
 def _check_in(visit):
     abuse.check_checkin(get_db(), g.device, visit)
     visit_id = checkin.register(get_db(), visit, kiosk_id=g.device.id)
-    _next_turn()
+    next_turn()
     return redirect(url_for(".visit", visit_id=visit_id))
 
 
-def _next_turn():
+def next_turn():
+    """End a visitor's turn at the tablet (also after a school group or a consent)."""
     # A new session cookie after every submission keeps Chromium from restoring the filled form from its
     # back/forward cache (SECURITY.md R25); a fresh CSRF token comes with the next form.
     session.pop("csrf_token", None)
