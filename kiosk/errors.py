@@ -11,6 +11,11 @@ logger = logging.getLogger("kiosk.errors")
 PAGES = {400, 403, 404, 405, 413, 429}
 
 
+def form_status(form):
+    """The status of a page with a form: 422 when it was sent back with mistakes, 200 when shown fresh."""
+    return 422 if form.is_submitted() else 200
+
+
 def register_error_handlers(app):
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)

@@ -72,7 +72,9 @@ class ImportForm(AdminForm):
     file = FileField("Spreadsheet (CSV or Excel .xlsx)", validators=[FileRequired("Choose a file to import.")])
 
 
-class ImportConfirmForm(AdminForm):
+class PreviewConfirmForm(AdminForm):
+    """Confirm a host import or a school roster kept as a preview."""
+
     preview_id = HiddenField(validators=[DataRequired()])
 
 

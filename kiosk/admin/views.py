@@ -10,6 +10,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from kiosk.admin import accounts, audit, forms, stats
 from kiosk.db import get_db
 from kiosk.devices import pairing as devices
+from kiosk.errors import form_status
 from kiosk.hosts import directory
 from kiosk.phone import mask
 from kiosk.settings import EDITABLE, save_settings, setting
@@ -60,7 +61,7 @@ def login():
             _start_session(admin)
             return redirect(url_for(".index"))
         form.form_errors.append(forms.SIGN_IN_FAILED)
-    status = 422 if form.is_submitted() else 200
+    status = form_status(form)
     return render_template("admin/login.html", form=form), status
 
 
@@ -106,7 +107,7 @@ def add_host():
             _show_conflict(form, e)
         else:
             return _host_saved("host_added", host_id)
-    return render_template("admin/host_form.html", form=form, host=None), 422 if form.is_submitted() else 200
+    return render_template("admin/host_form.html", form=form, host=None), form_status(form)
 
 
 @bp.route("/hosts/<int:host_id>", methods=["GET", "POST"])
@@ -120,7 +121,7 @@ def edit_host(host_id):
             _show_conflict(form, e)
         else:
             return _host_saved("host_edited", host_id)
-    return render_template("admin/host_form.html", form=form, host=host), 422 if form.is_submitted() else 200
+    return render_template("admin/host_form.html", form=form, host=host), form_status(form)
 
 
 def _show_conflict(form, error):
@@ -172,7 +173,7 @@ def import_hosts():
             return _import_preview(form.file.data)
         except SpreadsheetError as e:
             form.file.errors.append(str(e))
-    return render_template("admin/import.html", form=form), 422 if form.is_submitted() else 200
+    return render_template("admin/import.html", form=form), form_status(form)
 
 
 def _import_preview(upload):
@@ -181,14 +182,14 @@ def _import_preview(upload):
     result = directory.parse_hosts(table, region=current_app.config["DEFAULT_REGION"])
     plan = directory.plan_hosts(get_db(), result.hosts)
     preview_id = directory.save_import_preview(get_db(), result.hosts, admin_id=g.admin.id)
-    confirm = forms.ImportConfirmForm(formdata=None, preview_id=preview_id)
+    confirm = forms.PreviewConfirmForm(formdata=None, preview_id=preview_id)
     return render_template("admin/import_preview.html", result=result, plan=plan, confirm=confirm,
                            minutes=directory.IMPORT_PREVIEW_MINUTES)
 
 
 @bp.post("/hosts/import/confirm")
 def confirm_import():
-    form = forms.ImportConfirmForm()
+    form = forms.PreviewConfirmForm()
     hosts = directory.take_import_preview(get_db(), form.preview_id.data, admin_id=g.admin.id)
     if hosts is None:
         flash(f"That preview has expired (after {directory.IMPORT_PREVIEW_MINUTES} minutes). Upload the file again.",
@@ -307,4 +308,4 @@ def settings():
         flash("The settings are saved." if changed else "Nothing was changed.", "success")
         return redirect(url_for(".settings"))
     defaults = {key: current_app.config[key] for key in EDITABLE}
-    return render_template("admin/settings.html", form=form, defaults=defaults), 422 if form.is_submitted() else 200
+    return render_template("admin/settings.html", form=form, defaults=defaults), form_status(form)

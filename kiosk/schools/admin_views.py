@@ -7,13 +7,14 @@ import io
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, url_for
 from flask_wtf.file import FileField
-from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField, TimeField
+from wtforms import DateField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from kiosk.admin import audit
 from kiosk.admin import views as admin_views
-from kiosk.admin.forms import AdminForm, strip_text
+from kiosk.admin.forms import AdminForm, PreviewConfirmForm, strip_text
 from kiosk.db import get_db
+from kiosk.errors import form_status
 from kiosk.hosts import directory
 from kiosk.phone import InvalidPhoneError, PhoneNumber
 from kiosk.schools import consent
@@ -61,10 +62,6 @@ class SchoolVisitForm(AdminForm):
                 "teacher_phone": self.teacher_phone.data or None}
 
 
-class ConfirmForm(AdminForm):
-    preview_id = HiddenField(validators=[DataRequired()])
-
-
 class DeleteForm(AdminForm):
     pass
 
@@ -86,7 +83,7 @@ def new_visit():
             return _preview(form)
         except schools.RosterError as e:
             form.roster.errors = [str(e)]
-    return render_template("admin/school_form.html", form=form), 422 if form.is_submitted() else 200
+    return render_template("admin/school_form.html", form=form), form_status(form)
 
 
 def _preview(form):
@@ -102,13 +99,13 @@ def _preview(form):
     preview_id = schools.save_preview(get_db(), visit, roster, admin_id=g.admin.id) if roster.people else None
     host = directory.get_host(get_db(), visit["host_id"], active_only=False)
     return render_template("admin/school_preview.html", visit=visit, host=host, roster=roster,
-                           confirm=ConfirmForm(formdata=None, preview_id=preview_id),
+                           confirm=PreviewConfirmForm(formdata=None, preview_id=preview_id),
                            minutes=schools.PREVIEW_MINUTES)
 
 
 @bp.post("/confirm")
 def confirm():
-    form = ConfirmForm()
+    form = PreviewConfirmForm()
     visit_id = schools.confirm_preview(get_db(), form.preview_id.data or "", admin_id=g.admin.id,
                                        keep_days=current_app.config["SCHOOL_VISIT_KEEP_DAYS"])
     if visit_id is None:

@@ -10,6 +10,7 @@ from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, ValidationError
 
 from kiosk.db import get_db
+from kiosk.errors import form_status
 from kiosk.schools import consent
 from kiosk.schools import visits as schools
 from kiosk.settings import setting
@@ -94,7 +95,7 @@ def apprenticeships(visit_id):
     text = consent.CONSENT_TEXT % {"company": setting("COMPANY_NAME")}
     return render_template("kiosk/school_consent.html", visit=visit, form=form, consent_text=text,
                            saved=request.args.get("saved") == "1" and not form.is_submitted(),
-                           version=current_app.config["CONSENT_POLICY_VERSION"]), 422 if form.is_submitted() else 200
+                           version=current_app.config["CONSENT_POLICY_VERSION"]), form_status(form)
 
 
 @bp.route("/consent/withdraw/<token>", methods=["GET", "POST"])

@@ -26,6 +26,7 @@ from kiosk import i18n
 from kiosk.config import LOGO_TYPES, is_colour
 from kiosk.db import get_db
 from kiosk.devices import pairing as devices
+from kiosk.errors import form_status
 from kiosk.guard import abuse
 from kiosk.hosts.directory import search_hosts
 from kiosk.messaging import sweeper
@@ -137,7 +138,7 @@ def pair():
         response.set_cookie(current_app.config["DEVICE_COOKIE_NAME"], token, max_age=TEN_YEARS, httponly=True,
                             secure=current_app.config["COOKIE_SECURE"], samesite="Lax")
         return response
-    status = 422 if form.is_submitted() else 200
+    status = form_status(form)
     return render_template("kiosk/pair.html", form=form, name=name), status
 
 
@@ -183,7 +184,7 @@ def checkin_form():
             return redirect_with_mistakes(form, url_for(".checkin_form"))
     show_mistakes(form)
     form.form_token.data = abuse.form_token()
-    status = 422 if form.is_submitted() else 200
+    status = form_status(form)
     return render_template("kiosk/checkin.html", form=form, reception=RECEPTION), status
 
 
