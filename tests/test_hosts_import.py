@@ -110,7 +110,7 @@ def test_empty_optional_cells_become_none():
         ("Kari,call me,,,", "the phone number call me cannot be used: Enter a mobile number, for example"),
         ("Kari,41234567,,kari(at)example.no,", "the e-mail address kari(at)example.no is not valid"),
         ("Kari,41234567,,kari@localhost,", "the e-mail address kari@localhost is not valid"),
-        ("Kari,41234567,,,klingon", "the language klingon is not one we know (use nb, nn, en"),
+        ("Kari,41234567,,,klingon", "the language klingon is not one we know (use nb, nn, sv"),
         ("K" * 101 + ",41234567,,,", "the name is longer than 100 characters"),
         ('"Kari\nBerg",41234567,,,', "the name contains a line break"),
     ],
@@ -141,7 +141,7 @@ def test_a_row_with_several_problems_lists_them_all():
         "the phone number 22123456 cannot be used: Enter a mobile number. "
         "We can only send text messages to mobile phones.",
         "the e-mail address nope is not valid",
-        "the language xx is not one we know (use nb, nn, en, sv, da, fi, de, pl, uk, ar)",
+        "the language xx is not one we know (use nb, nn, sv, da, fi, en, de, pl, uk, ar)",
     ]
 
 

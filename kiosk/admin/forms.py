@@ -6,6 +6,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, IntegerField, PasswordField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
+from kiosk import i18n
 from kiosk.hosts import directory
 from kiosk.phone import InvalidPhoneError, PhoneNumber
 
@@ -51,7 +52,7 @@ class HostForm(AdminForm):
     department = StringField("Department (optional)", filters=[strip_text])
     email = StringField("E-mail (optional)", filters=[strip_text])
     language = SelectField("Language of their SMS", choices=[SelectChoice("", "Kiosk default"), *[
-        SelectChoice(code, LANGUAGE_NAMES.get(code, code)) for code in directory.LANGUAGES]])
+        SelectChoice(code, LANGUAGE_NAMES.get(code, code)) for code in i18n.LANGUAGES]])
 
     def _directory_rule(self, field):
         try:

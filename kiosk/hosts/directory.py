@@ -6,10 +6,11 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import partial
 
-from kiosk import previews
+from kiosk import i18n, previews
 from kiosk.db import FTS5_SECURE_DELETE, timestamp, wipe_wal, write_transaction
 from kiosk.phone import InvalidPhoneError, PhoneNumber
 from kiosk.spreadsheet import FORMULA_TRIGGERS, SpreadsheetError, write_csv
+from kiosk.text import is_email
 
 # Letters that Unicode does not decompose, folded so a visitor can type them on any keyboard.
 _LETTERS = str.maketrans({"ø": "o", "æ": "ae", "å": "a", "ß": "ss", "đ": "d", "ł": "l", "þ": "th", "ð": "d"})
@@ -138,11 +139,10 @@ HEADER_ALIASES = {
     "email": ("email", "e-mail", "email address", "e-mail address", "e-post", "epost", "e-postadresse"),
     "language": ("language", "språk", "sprak"),
 }
-LANGUAGES = ("nb", "nn", "en", "sv", "da", "fi", "de", "pl", "uk", "ar")
+LANGUAGES = tuple(i18n.LANGUAGES)  # the languages an SMS can be written in
 LANGUAGE_ALIASES = {"no": "nb"}
 NAME_MAX_LENGTH = 100
 TEXT_MAX_LENGTH = 200
-_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -273,7 +273,7 @@ def _parse_phone(text, region):
 
 
 def _email(text):
-    if text and (len(text) > TEXT_MAX_LENGTH or not _EMAIL.fullmatch(text)):
+    if text and (len(text) > TEXT_MAX_LENGTH or not is_email(text)):
         raise _RowProblem(f"the e-mail address {text} is not valid")
     return text or None
 

@@ -4,7 +4,6 @@ A consent is given on the kiosk after a school visit; it is withdrawn, and delet
 or by an admin. Exports are CSV that opens safely in a spreadsheet (R28).
 """
 
-import re
 import secrets
 import unicodedata
 from dataclasses import dataclass, field
@@ -16,12 +15,12 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from kiosk import db as store
 from kiosk.db import timestamp, wipe_wal
 from kiosk.spreadsheet import FORMULA_TRIGGERS, write_csv
+from kiosk.text import is_email
 
 PURPOSE = "apprenticeship information"
 KEEP_MONTHS = 12
 NAME_MAX_LENGTH = 100
 EMAIL_MAX_LENGTH = 200
-_EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
 CONSENT_TEXT = _l(
     "%(company)s may keep your name, e-mail address and school for 12 months to tell you about apprenticeships. "
     "We use them for nothing else and share them with no one. You can withdraw your consent at any time, and we "
@@ -56,7 +55,7 @@ def check_name(text):
 
 def check_email(text):
     text = (text or "").strip()
-    if len(text) > EMAIL_MAX_LENGTH or not _EMAIL.fullmatch(text) or text.startswith(FORMULA_TRIGGERS):
+    if len(text) > EMAIL_MAX_LENGTH or not is_email(text) or text.startswith(FORMULA_TRIGGERS):
         raise ConsentError("email")
     return text
 
