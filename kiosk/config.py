@@ -6,6 +6,7 @@ create_app(test_config) skips the environment entirely, so tests never depend on
 import os
 import re
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 
 import phonenumbers
@@ -14,83 +15,83 @@ from kiosk.phone import InvalidPhoneError, PhoneNumber
 
 SMS_BACKENDS = ("twilio", "console", "fake")
 
-DEFAULTS = {
-    "DATABASE": None,  # instance/kiosk.db
-    "SECRET_KEY": None,
-    "DEMO": False,
-    "SMS_BACKEND": None,  # twilio when TWILIO_ACCOUNT_SID is set, else console
-    "TWILIO_ACCOUNT_SID": None,
-    "TWILIO_AUTH_TOKEN": None,
-    "TWILIO_FROM": None,
-    "TWILIO_MESSAGING_SERVICE_SID": None,
-    "TWILIO_API_URL": "https://api.twilio.com",
-    "PUBLIC_URL": None,
-    "COMPANY_NAME": "Velkommen",
-    "DEFAULT_REGION": "NO",
-    "ALLOWED_COUNTRIES": "NO,SE,DK,FI",
-    "RECEPTION_PHONE": None,
-    "DEFAULT_LOCALE": "nb",
-    "SEARCH_MIN_CHARS": 2,
-    "SEARCH_LIMIT": 8,
-    "NAME_MAX_LENGTH": 60,
-    "IDLE_SECONDS": 60,
-    "STATUS_RESET_SECONDS": 10,
-    "SMS_TIMEOUT_SECONDS": 10,
-    "SMS_RETRY_WINDOW_SECONDS": 600,
-    "SMS_RETRY_BASE_SECONDS": 2.0,
-    "SMS_RETRY_MAX_SECONDS": 60.0,
-    "SMS_WORKERS": 4,
+
+@dataclass(frozen=True)
+class Setting:
+    """A named setting: its default, and the kind of value its environment text is read as (None: kept as given).
+
+    This table is the one place a setting is declared; tests/test_docs.py checks that the README's table lists
+    each one with this default."""
+
+    default: object
+    kind: type | None = None
+
+
+SETTINGS = {
+    "DATABASE": Setting(None),  # instance/kiosk.db
+    "SECRET_KEY": Setting(None),
+    "DEMO": Setting(False, bool),
+    "SMS_BACKEND": Setting(None),  # twilio when TWILIO_ACCOUNT_SID is set, else console
+    "TWILIO_ACCOUNT_SID": Setting(None),
+    "TWILIO_AUTH_TOKEN": Setting(None),
+    "TWILIO_FROM": Setting(None, str),
+    "TWILIO_MESSAGING_SERVICE_SID": Setting(None),
+    "TWILIO_API_URL": Setting("https://api.twilio.com"),
+    "PUBLIC_URL": Setting(None),
+    "COMPANY_NAME": Setting("Velkommen", str),
+    "DEFAULT_REGION": Setting("NO", str),
+    "ALLOWED_COUNTRIES": Setting("NO,SE,DK,FI"),
+    "RECEPTION_PHONE": Setting(None, str),
+    "DEFAULT_LOCALE": Setting("nb", str),
+    "SEARCH_MIN_CHARS": Setting(2, int),
+    "SEARCH_LIMIT": Setting(8, int),
+    "NAME_MAX_LENGTH": Setting(60, int),
+    "IDLE_SECONDS": Setting(60, int),
+    "STATUS_RESET_SECONDS": Setting(10, int),
+    "SMS_TIMEOUT_SECONDS": Setting(10, float),
+    "SMS_RETRY_WINDOW_SECONDS": Setting(600, float),
+    "SMS_RETRY_BASE_SECONDS": Setting(2.0, float),
+    "SMS_RETRY_MAX_SECONDS": Setting(60.0, float),
+    "SMS_WORKERS": Setting(4, int),
     # Reception is texted when the host's SMS has not been accepted this long after check-in (issue 8).
-    "HOST_ESCALATE_SECONDS": 60,
-    # How often each worker settles messages left in flight by a crash or a hang (kiosk/messaging/sweeper.py); 0: never.
-    "SWEEP_SECONDS": 15,
-    "VISIT_RETENTION_DAYS": 30,
-    "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
-    "LOG_LEVEL": "INFO",
-    "WELCOME_TEXT": "",
-    "ACCENT_COLOR": "#0b5cad",
+    "HOST_ESCALATE_SECONDS": Setting(60, float),
+    # How often each worker settles messages left in flight (kiosk/messaging/sweeper.py); 0: never.
+    "SWEEP_SECONDS": Setting(15, float),
+    "VISIT_RETENTION_DAYS": Setting(30, int),
+    "MAX_CONTENT_LENGTH": Setting(2 * 1024 * 1024),
+    "LOG_LEVEL": Setting("INFO", str),
+    "WELCOME_TEXT": Setting("", str),
+    "ACCENT_COLOR": Setting("#0b5cad", str),
     # Abuse guard (SECURITY.md R4-R8); the office can change the SMS_* and CHECKINS_* limits in the admin area.
-    "SMS_PER_NUMBER_PER_HOUR": 3,
-    "SMS_PER_NUMBER_PER_DAY": 5,
-    "SMS_PREFIX_NUMBERS_PER_HOUR": 10,
-    "SMS_BUDGET_PER_HOUR": 40,
-    "SMS_BUDGET_PER_DAY": 200,
-    "CHECKINS_PER_DEVICE_PER_HOUR": 60,
-    "FORM_MIN_SECONDS": 3,
-    "FORM_MAX_SECONDS": 900,
+    "SMS_PER_NUMBER_PER_HOUR": Setting(3, int),
+    "SMS_PER_NUMBER_PER_DAY": Setting(5, int),
+    "SMS_PREFIX_NUMBERS_PER_HOUR": Setting(10, int),
+    "SMS_BUDGET_PER_HOUR": Setting(40, int),
+    "SMS_BUDGET_PER_DAY": Setting(200, int),
+    "CHECKINS_PER_DEVICE_PER_HOUR": Setting(60, int),
+    "FORM_MIN_SECONDS": Setting(3, int),
+    "FORM_MAX_SECONDS": Setting(900, int),
     # Admin sessions (R22) and login lockout (R30).
-    "ADMIN_IDLE_MINUTES": 15,
-    "ADMIN_SESSION_HOURS": 12,
-    "LOGIN_MAX_FAILURES": 10,
-    "PAIRING_CODE_MINUTES": 10,
+    "ADMIN_IDLE_MINUTES": Setting(15, int),
+    "ADMIN_SESSION_HOURS": Setting(12, int),
+    "LOGIN_MAX_FAILURES": Setting(10, int),
+    "PAIRING_CODE_MINUTES": Setting(10, int),
     # Twilio webhooks (R19): redact a message's body at Twilio once its status is final.
-    "TWILIO_REDACT": False,
+    "TWILIO_REDACT": Setting(False, bool),
     # Cookies are Secure with a __Host- name (R21); off by default only in demo mode, which runs on plain http.
-    "COOKIE_SECURE": None,
+    "COOKIE_SECURE": Setting(None, bool),
     # A logo file on the server (SVG, PNG, JPEG or WebP, at most 200 KB), shown in the kiosk's header.
-    "LOGO_FILE": None,
+    "LOGO_FILE": Setting(None),
     # School visits (issue 4): roster size, and days to keep a visit after its day ends (0: at midnight, Oslo).
-    "ROSTER_MAX_ROWS": 2000,
-    "SCHOOL_VISIT_KEEP_DAYS": 0,
+    "ROSTER_MAX_ROWS": Setting(2000, int),
+    "SCHOOL_VISIT_KEEP_DAYS": Setting(0, int),
     # The version of the privacy policy that an apprenticeship consent is given under, kept with each consent.
-    "CONSENT_POLICY_VERSION": "1",
+    "CONSENT_POLICY_VERSION": Setting("1", str),
 }
+DEFAULTS = {name: setting.default for name, setting in SETTINGS.items()}
 
 # Twilio's own variable names, read without the KIOSK_ prefix.
 TWILIO_ENV = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM", "TWILIO_MESSAGING_SERVICE_SID")
-
-INT_SETTINGS = (
-    "SEARCH_MIN_CHARS", "SEARCH_LIMIT", "NAME_MAX_LENGTH", "IDLE_SECONDS", "STATUS_RESET_SECONDS",
-    "SMS_WORKERS", "VISIT_RETENTION_DAYS", "SMS_PER_NUMBER_PER_HOUR", "SMS_PER_NUMBER_PER_DAY",
-    "SMS_PREFIX_NUMBERS_PER_HOUR", "SMS_BUDGET_PER_HOUR", "SMS_BUDGET_PER_DAY", "CHECKINS_PER_DEVICE_PER_HOUR",
-    "FORM_MIN_SECONDS", "FORM_MAX_SECONDS", "ADMIN_IDLE_MINUTES", "ADMIN_SESSION_HOURS", "LOGIN_MAX_FAILURES",
-    "PAIRING_CODE_MINUTES", "ROSTER_MAX_ROWS", "SCHOOL_VISIT_KEEP_DAYS",
-)
-FLOAT_SETTINGS = ("SMS_TIMEOUT_SECONDS", "SMS_RETRY_WINDOW_SECONDS", "SMS_RETRY_BASE_SECONDS", "SMS_RETRY_MAX_SECONDS",
-                  "HOST_ESCALATE_SECONDS", "SWEEP_SECONDS")
-# from_prefixed_env() parses values as JSON, so KIOSK_RECEPTION_PHONE=41234567 arrives as an int.
-STR_SETTINGS = ("RECEPTION_PHONE", "TWILIO_FROM", "COMPANY_NAME", "DEFAULT_REGION", "DEFAULT_LOCALE", "LOG_LEVEL",
-                "WELCOME_TEXT", "CONSENT_POLICY_VERSION", "ACCENT_COLOR")
 
 
 class ConfigError(Exception):
@@ -125,20 +126,19 @@ def _normalise(app):
 
 
 def _coerce_types(cfg):
-    for key in STR_SETTINGS:
-        if cfg[key] is not None:
-            cfg[key] = str(cfg[key]).strip() or None
-    try:
-        for key in INT_SETTINGS:
-            cfg[key] = int(cfg[key])
-        for key in FLOAT_SETTINGS:
-            cfg[key] = float(cfg[key])
-    except (TypeError, ValueError) as e:
-        raise ConfigError(f"A numeric setting has a value that is not a number: {e}") from e
+    # from_prefixed_env() parses values as JSON, so KIOSK_RECEPTION_PHONE=41234567 arrives as an int.
     if cfg["COOKIE_SECURE"] is None:
         cfg["COOKIE_SECURE"] = not _flag(cfg["DEMO"])
-    for key in ("DEMO", "TWILIO_REDACT", "COOKIE_SECURE"):
-        cfg[key] = _flag(cfg[key])
+    for key, setting in SETTINGS.items():
+        if setting.kind is str and cfg[key] is not None:
+            cfg[key] = str(cfg[key]).strip() or None
+        elif setting.kind is bool:
+            cfg[key] = _flag(cfg[key])
+        elif setting.kind in (int, float):
+            try:
+                cfg[key] = setting.kind(cfg[key])
+            except (TypeError, ValueError) as e:
+                raise ConfigError(f"KIOSK_{key} is not a number: {cfg[key]!r}.") from e
 
 
 def _flag(value):

@@ -7,7 +7,7 @@ import click
 import pytest
 
 from kiosk import create_app
-from kiosk.config import DEFAULTS, SMS_BACKENDS, TWILIO_ENV
+from kiosk.config import DEFAULTS, SETTINGS, SMS_BACKENDS, TWILIO_ENV
 
 README = (Path(__file__).parent.parent / "README.md").read_text()
 # The public commands of DESIGN.md: they must stay, whatever else the CLI gains.
@@ -35,6 +35,18 @@ def env_name(key):
 @pytest.mark.parametrize("key", sorted(DEFAULTS))
 def test_setting_is_in_readme(key):
     assert f"`{env_name(key)}`" in README
+
+
+def shown(value):
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+@pytest.mark.parametrize("key", sorted(key for key, setting in SETTINGS.items()
+                                       if setting.default not in (None, False, "")))
+def test_the_readme_table_gives_each_setting_its_default(key):
+    [row] = [line for line in README.splitlines()
+             if line.startswith("|") and f"`{env_name(key)}`" in line.split("|")[1]]  # the settings table's row
+    assert f"`{shown(SETTINGS[key].default)}`" in row
 
 
 @pytest.mark.parametrize("backend", SMS_BACKENDS)
