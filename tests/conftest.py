@@ -73,9 +73,17 @@ def runner(app):
 
 @pytest.fixture
 def db(app):
-    """The app's sqlite-utils Database, inside an app context."""
+    """The app's sqlite-utils Database (one kept connection per thread), without an app context held open, so each
+    test request has its own `g`, as in production. Tests that call the app's functions directly add `ctx`."""
     with app.app_context():
-        yield get_db()
+        return get_db()
+
+
+@pytest.fixture
+def ctx(app):
+    """An app context held open for the test, for calling the app's functions directly."""
+    with app.app_context():
+        yield
 
 
 @pytest.fixture

@@ -23,18 +23,6 @@ from tests.helpers import (
 OWASP_ARGON2ID = "$argon2id$v=19$m=19456,t=2,p=1$"
 
 
-@pytest.fixture
-def db(app):
-    """The app's database without an app context held open, so each request has its own `g`, as in production."""
-    with app.app_context():
-        return get_db()
-
-
-@pytest.fixture
-def ctx(app):
-    """An app context, for service functions that read the configuration."""
-    with app.app_context():
-        yield
 
 
 def stored_hash(db, username="ana"):

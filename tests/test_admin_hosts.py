@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 from freezegun import freeze_time
 
-from kiosk.db import get_db
 from kiosk.hosts.directory import search_hosts, take_import_preview
 from kiosk.spreadsheet import FORMULA_TRIGGERS
 from tests.helpers import (
@@ -22,13 +21,6 @@ from tests.helpers import (
     sign_in,
     tablet_client,
 )
-
-
-@pytest.fixture
-def db(app):
-    """The app's database without an app context held open, so each request has its own `g`, as in production."""
-    with app.app_context():
-        return get_db()
 
 
 @pytest.fixture

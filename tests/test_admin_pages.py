@@ -5,7 +5,7 @@ import re
 import pytest
 
 from kiosk.admin import audit
-from kiosk.db import get_db, timestamp
+from kiosk.db import timestamp
 from kiosk.devices import pairing as devices
 from tests.helpers import (
     CANARY_NAME,
@@ -27,12 +27,6 @@ POST_URLS = ["/admin/login", "/admin/logout", "/admin/hosts/new", "/admin/hosts/
              "/admin/kiosks/pair", "/admin/kiosks/1/rename", "/admin/kiosks/1/revoke", "/admin/alerts/1/resolve",
              "/admin/settings"]
 
-
-@pytest.fixture
-def db(app):
-    """The app's database without an app context held open, so each request has its own `g`, as in production."""
-    with app.app_context():
-        return get_db()
 
 
 @pytest.fixture

@@ -6,6 +6,9 @@ from kiosk.walkin import checkin
 from kiosk.walkin.checkin import CheckIn
 from tests.helpers import checkin_data, create_host, get_page
 
+# These tests call the app's functions directly: an app context is held for each.
+pytestmark = pytest.mark.usefixtures("ctx")
+
 VISITOR = "+4741234999"
 HOST = "+4741234567"
 RECEPTION = "+4741000000"

@@ -1,7 +1,12 @@
 import io
 
+import pytest
+
 from kiosk.sms import SentSms
 from kiosk.sms.console import ConsoleSmsClient
+
+# These tests call the app's functions directly: an app context is held for each.
+pytestmark = pytest.mark.usefixtures("ctx")
 
 
 def test_demo_fills_an_empty_directory_once(runner, db):

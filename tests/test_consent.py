@@ -16,13 +16,6 @@ from tests.helpers import school_check_in as check_in
 
 
 @pytest.fixture
-def db(app):
-    """The app's database without an app context held open."""
-    with app.app_context():
-        return get_db()
-
-
-@pytest.fixture
 def visit_id(db):
     return create_school_visit(db, create_host(db))
 

@@ -107,7 +107,7 @@ def test_a_slow_host_sms_tells_reception_at_once_while_its_retries_go_on(slow_tw
             "host": "sent", "reception": "sent", "visitor": "sent"}
 
 
-def test_the_status_sends_the_visitor_to_the_desk_once_the_host_sms_is_late(app, db, host, sms):
+def test_the_status_sends_the_visitor_to_the_desk_once_the_host_sms_is_late(app, ctx, db, host, sms):
     app.config.update(SMS_RETRY_BASE_SECONDS=5, SMS_RETRY_MAX_SECONDS=5, SMS_RETRY_WINDOW_SECONDS=60)
     sms.fail(to=HOST, status=503)
     with freeze_time("2030-03-04 09:05:00", ignore=["kiosk.messaging.notify", "threading"]) as clock:
@@ -246,14 +246,6 @@ def kiosk_client(app):
     return tablet_client(app)
 
 
-@pytest.fixture
-def web_host(app):
-    """Kari Ødegård, made outside a held app context: the `db` fixture would make the test client's requests share
-    `g`, and with it a stale CSRF token."""
-    with app.app_context():
-        return create_host(get_db(), name="Kari Ødegård", phone=HOST, language="en")
-
-
 def refused_check_in(app, client, host_id, phone=VISITOR):
     """A check-in the guard refuses: its honeypot is filled, as a bot's would be."""
     page = get_page(client, "/kiosk/checkin")
@@ -266,22 +258,22 @@ def refused_check_in(app, client, host_id, phone=VISITOR):
 HELP = re.compile(r"Someone at Reception tablet asked for help at \d\d:\d\d\.")
 
 
-def test_a_refused_check_in_texts_reception_once_and_says_the_desk_was_told(app, web_host, sms, kiosk_client):
-    response = refused_check_in(app, kiosk_client, web_host.id)
+def test_a_refused_check_in_texts_reception_once_and_says_the_desk_was_told(app, host, sms, kiosk_client):
+    response = refused_check_in(app, kiosk_client, host.id)
     [help_sms] = sms.outbox
     assert help_sms.to == RECEPTION and HELP.fullmatch(help_sms.body)
     assert "The desk has been told that someone needs help here." in response.get_data(as_text=True)
 
 
-def test_a_tablet_brings_reception_at_most_one_help_sms_in_ten_minutes(app, web_host, sms, kiosk_client):
+def test_a_tablet_brings_reception_at_most_one_help_sms_in_ten_minutes(app, host, sms, kiosk_client):
     with freeze_time("2030-03-04 09:05:00", ignore=["kiosk.messaging.notify"]) as clock:
         for _ in range(5):
-            response = refused_check_in(app, kiosk_client, web_host.id)
+            response = refused_check_in(app, kiosk_client, host.id)
             clock.tick(60)
         assert "The desk has been told" in response.get_data(as_text=True)
         assert len(sms.outbox) == 1
         clock.tick(6 * 60)
-        refused_check_in(app, kiosk_client, web_host.id)
+        refused_check_in(app, kiosk_client, host.id)
     assert len(sms.outbox) == 2
     assert all(s.to == RECEPTION for s in sms.outbox)
 
@@ -302,8 +294,8 @@ def test_a_refusal_with_nobody_to_tell_says_only_ask_at_the_desk(make_app):
     assert "The desk has been told" not in response.get_data(as_text=True)
 
 
-def test_r4_the_help_sms_never_goes_to_the_typed_number(app, web_host, sms, kiosk_client):
-    refused_check_in(app, kiosk_client, web_host.id, phone="412 34 999")
+def test_r4_the_help_sms_never_goes_to_the_typed_number(app, host, sms, kiosk_client):
+    refused_check_in(app, kiosk_client, host.id, phone="412 34 999")
     assert VISITOR not in [s.to for s in sms.attempts]
 
 
@@ -315,9 +307,9 @@ FOREIGN_MOBILES = {"+48": "+48 512 345 678", "+380": "+380 50 123 4567", "+44": 
 
 
 @pytest.mark.parametrize("typed", FOREIGN_MOBILES.values(), ids=FOREIGN_MOBILES.keys())
-def test_r1_a_foreign_mobile_checks_in_with_the_confirmation_skipped(app, web_host, sms, kiosk_client, typed):
+def test_r1_a_foreign_mobile_checks_in_with_the_confirmation_skipped(app, host, sms, kiosk_client, typed):
     page = get_page(kiosk_client, "/kiosk/checkin")
-    response = kiosk_client.post("/kiosk/checkin", data=checkin_data(page, host_id=web_host.id, phone=typed,
+    response = kiosk_client.post("/kiosk/checkin", data=checkin_data(page, host_id=host.id, phone=typed,
                                                                      confirm=False))
     drain(app)
     assert response.status_code == 302
@@ -326,9 +318,9 @@ def test_r1_a_foreign_mobile_checks_in_with_the_confirmation_skipped(app, web_ho
 
 @pytest.mark.parametrize("typed", FOREIGN_MOBILES.values(), ids=FOREIGN_MOBILES.keys())
 def test_r1_a_foreign_mobile_asking_for_a_confirmation_is_told_it_cannot_go_to_that_country(
-        app, web_host, sms, kiosk_client, typed):
+        app, host, sms, kiosk_client, typed):
     page = get_page(kiosk_client, "/kiosk/checkin")
-    response = kiosk_client.post("/kiosk/checkin", data=checkin_data(page, host_id=web_host.id, phone=typed))
+    response = kiosk_client.post("/kiosk/checkin", data=checkin_data(page, host_id=host.id, phone=typed))
     drain(app)
     assert [s.to for s in sms.attempts] == [HOST]
     status_page = get_page(kiosk_client, response.headers["Location"])
@@ -339,11 +331,11 @@ def test_r1_a_foreign_mobile_asking_for_a_confirmation_is_told_it_cannot_go_to_t
     assert (status["host"], status["visitor"], status["visitor_reason"]) == ("sent", "failed", "country_not_allowed")
 
 
-def test_r4_a_foreign_number_that_gets_no_sms_is_not_counted_against_the_number_limits(app, web_host, sms,
+def test_r4_a_foreign_number_that_gets_no_sms_is_not_counted_against_the_number_limits(app, host, sms,
                                                                                       kiosk_client):
     for _ in range(5):
         page = get_page(kiosk_client, "/kiosk/checkin")
-        response = kiosk_client.post("/kiosk/checkin", data=checkin_data(page, host_id=web_host.id,
+        response = kiosk_client.post("/kiosk/checkin", data=checkin_data(page, host_id=host.id,
                                                                          phone=FOREIGN_MOBILES["+48"]))
         assert response.status_code == 302
     drain(app)
@@ -355,9 +347,9 @@ def test_r4_a_foreign_number_that_gets_no_sms_is_not_counted_against_the_number_
     ("+44 909 879 0000", "Enter a mobile number. We can only send text messages to mobile phones."),  # premium
     ("820 12 345", "Enter a mobile number. We can only send text messages to mobile phones."),  # NO shared cost
 ])
-def test_r3_premium_shared_cost_and_landline_numbers_stay_refused(app, web_host, sms, kiosk_client, typed, message):
+def test_r3_premium_shared_cost_and_landline_numbers_stay_refused(app, host, sms, kiosk_client, typed, message):
     page = get_page(kiosk_client, "/kiosk/checkin")
-    response = kiosk_client.post("/kiosk/checkin", data=checkin_data(page, host_id=web_host.id, phone=typed))
+    response = kiosk_client.post("/kiosk/checkin", data=checkin_data(page, host_id=host.id, phone=typed))
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
     drain(app)

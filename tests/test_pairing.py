@@ -7,6 +7,9 @@ from kiosk.db import get_db
 from kiosk.devices import pairing as devices
 from tests.helpers import checkin_data, create_host, get_page, pair_tablet, parse_page
 
+# These tests call the app's functions directly: an app context is held for each.
+pytestmark = pytest.mark.usefixtures("ctx")
+
 
 @pytest.mark.parametrize("url", ["/kiosk/", "/kiosk/checkin", "/kiosk/visits/abc"])
 def test_r7_an_unpaired_browser_gets_a_not_registered_page_without_a_form(unpaired_client, url):

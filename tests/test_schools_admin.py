@@ -15,12 +15,6 @@ ROSTER = "navn;rolle;klasse\nOla Nordmann;elev;8B\nKari Kanarifugl;elev;8B\nOla 
 ROSTER_BYTES = ROSTER.encode()
 
 
-@pytest.fixture
-def db(app):
-    """The app's database without an app context held open."""
-    with app.app_context():
-        return get_db()
-
 
 @pytest.fixture
 def host(db):

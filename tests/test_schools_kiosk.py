@@ -4,7 +4,6 @@ from datetime import date
 
 import pytest
 
-from kiosk.db import get_db
 from kiosk.schools import visits as schools
 from tests.helpers import (
     SCHOOL,
@@ -17,13 +16,6 @@ from tests.helpers import (
     tablet_client,
 )
 from tests.helpers import school_check_in as check_in
-
-
-@pytest.fixture
-def db(app):
-    """The app's database without an app context held open."""
-    with app.app_context():
-        return get_db()
 
 
 @pytest.fixture
