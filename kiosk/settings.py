@@ -8,6 +8,7 @@ import json
 from flask import current_app, g
 
 from kiosk.db import get_db, timestamp, write_transaction
+from kiosk.phone import PhoneNumber
 
 # The settings an admin may change, with the app.config key that gives each its default.
 EDITABLE = (
@@ -49,3 +50,9 @@ def save_settings(db, values):
                 db.execute("INSERT OR REPLACE INTO settings (key, value, updated_at) VALUES (?, ?, ?)",
                            [key, json.dumps(value), now])
     g.pop("settings", None)
+
+
+def reception_phone():
+    """The reception mobile (RECEPTION_PHONE, editable in the admin area) as a PhoneNumber, or None."""
+    raw = setting("RECEPTION_PHONE")
+    return PhoneNumber.parse(raw, region=current_app.config["DEFAULT_REGION"]) if raw else None

@@ -17,9 +17,9 @@ from twilio.request_validator import RequestValidator
 from kiosk import db as store
 from kiosk.hosts.directory import get_host
 from kiosk.messaging import notify
-from kiosk.messaging.notify import DELIVERED, FAILED, SENDING, SENT, UNDELIVERED, OutgoingSms
+from kiosk.messaging.notify import DELIVERED, FAILED, NOT_DELIVERED, SENDING, SENT, UNDELIVERED, OutgoingSms
+from kiosk.settings import reception_phone
 from kiosk.sms import SmsSendError
-from kiosk.walkin.checkin import NOT_DELIVERED, reception_phone
 
 logger = logging.getLogger("kiosk.messaging.delivery")
 

@@ -31,6 +31,7 @@ logger = logging.getLogger("kiosk.messaging.notify")
 SENDING, SENT, FAILED = "sending", "sent", "failed"
 # Set only by Twilio status callbacks (kiosk/messaging/delivery.py), after SENT.
 DELIVERED, UNDELIVERED = "delivered", "undelivered"
+NOT_DELIVERED = (FAILED, UNDELIVERED)
 
 # Why a message failed or was never sent: a word for the status screen and the statistics, never personal data.
 WORKER_STOPPED = "worker_stopped"  # the process sending it stopped or died

@@ -25,7 +25,8 @@ from kiosk.hosts.directory import get_host
 from kiosk.messaging import notify
 from kiosk.messaging.delivery import FALLBACK_WINDOW
 from kiosk.messaging.notify import FAILED, SENDING, TIMED_OUT, WORKER_STOPPED, OutgoingSms
-from kiosk.walkin.checkin import reception_phone, unannounced_alert, unannounced_text
+from kiosk.messaging.texts import unannounced_alert, unannounced_text
+from kiosk.settings import reception_phone
 
 logger = logging.getLogger("kiosk.messaging.sweeper")
 

@@ -21,9 +21,10 @@ from kiosk.db import timestamp, write_transaction
 from kiosk.hosts.directory import fold, get_host
 from kiosk.messaging import notify
 from kiosk.messaging.notify import OutgoingSms
-from kiosk.settings import setting
+from kiosk.messaging.texts import reception_messages, unannounced_alert
+from kiosk.settings import reception_phone, setting
 from kiosk.spreadsheet import FORMULA_TRIGGERS, SpreadsheetError, read_table
-from kiosk.walkin.checkin import create_visit, reception_messages, reception_phone, unannounced_alert
+from kiosk.walkin.checkin import create_visit
 
 OSLO = store.OFFICE_TIMEZONE
 PREVIEW_MINUTES = 15

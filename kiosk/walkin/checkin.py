@@ -11,18 +11,16 @@ from flask_babel import gettext as _
 
 from kiosk import db as store
 from kiosk import i18n
-from kiosk.devices.pairing import get_device
 from kiosk.guard import abuse
 from kiosk.hosts.directory import Host, get_host
-from kiosk.messaging import notify
-from kiosk.messaging.notify import DELIVERED, FAILED, SENDING, SENT, UNDELIVERED, OutgoingSms
+from kiosk.messaging import notify, texts
+from kiosk.messaging.notify import DELIVERED, FAILED, NOT_DELIVERED, SENDING, SENT, UNDELIVERED, OutgoingSms
 from kiosk.phone import PhoneNumber
-from kiosk.settings import setting
+from kiosk.settings import reception_phone, setting
 
 # "sent" counts as final for the status screen: without status callbacks (no KIOSK_PUBLIC_URL) nothing follows it.
 # Twilio's callbacks can still move it on to delivered or undelivered, and the screen keeps listening for that.
 FINAL = (SENT, DELIVERED, UNDELIVERED, FAILED)
-NOT_DELIVERED = (FAILED, UNDELIVERED)
 
 
 @dataclass(frozen=True)
@@ -80,11 +78,6 @@ class VisitStatus:
         }
 
 
-def reception_phone():
-    raw = setting("RECEPTION_PHONE")
-    return PhoneNumber.parse(raw, region=current_app.config["DEFAULT_REGION"]) if raw else None
-
-
 def register(db, checkin, *, kiosk_id=None):
     """Record the visit without any personal data and start the SMS; returns the visit id at once."""
     visit_id = secrets.token_urlsafe(16)
@@ -104,9 +97,9 @@ def register(db, checkin, *, kiosk_id=None):
                                   reason=notify.BUDGET if checkin.country_allowed else notify.COUNTRY_NOT_ALLOWED)
     escalation = fallback = None
     if checkin.host and reception:
-        escalation, fallback = reception_messages(visit_id, checkin.name, checkin.host, reception)
+        escalation, fallback = texts.reception_messages(visit_id, checkin.name, checkin.host, reception)
     notify.announce(notify.Announcement(host_message, confirmation, escalation, fallback,
-                                        alert=partial(unannounced_alert, host=checkin.host, kiosk_id=kiosk_id,
+                                        alert=partial(texts.unannounced_alert, host=checkin.host, kiosk_id=kiosk_id,
                                                       created_at=created_at)))
     return visit_id
 
@@ -144,36 +137,6 @@ def _confirmation(db, visit_id, checkin):
                       company=company, first_name=checkin.first_name, host=checkin.host.name)
     return notify.create_confirmation(db, visit_id, checkin.phone.e164, host_told=host_told,
                                       reception_told=reception_told)
-
-
-def reception_messages(visit_id, visitor, host, reception):
-    """What reception is told while the host's SMS is slow, and once it has failed for good (`visitor` is the
-    visitor's name, or a school's)."""
-    with force_locale(i18n.default_locale()):
-        slow = _("%(visitor)s is at reception to see %(host)s. Our SMS to %(host)s has not gone through yet, and we "
-                 "keep trying. Please help them.", visitor=visitor, host=host.name)
-        failed = _("%(visitor)s is at reception to see %(host)s, who could not be reached by SMS. Please help them.",
-                   visitor=visitor, host=host.name)
-    return (OutgoingSms(visit_id, "reception", reception.e164, slow),
-            OutgoingSms(visit_id, "reception", reception.e164, failed))
-
-
-def unannounced_text(db, host, kiosk_id, created_at):
-    """What reception is told of a visitor who could not be announced, from the visit record alone: the worker
-    that held the visitor's name may be gone."""
-    device = get_device(db, kiosk_id) if kiosk_id is not None else None
-    where = {"time": store.clock_time(created_at), "tablet": device.name if device else _("the kiosk")}
-    if host is None:
-        return _("A visitor checked in at %(time)s on %(tablet)s and could not be announced. Please help them.",
-                 **where)
-    return _("A visitor for %(host)s checked in at %(time)s on %(tablet)s and could not be announced. "
-             "Please help them.", host=host.name, **where)
-
-
-def unannounced_alert(db, host, kiosk_id, created_at):
-    """The same words for the admin area's banner, which is in English."""
-    with force_locale("en"):
-        return unannounced_text(db, host, kiosk_id, created_at)
 
 
 def ask_for_help(db, device, host_id=None):
