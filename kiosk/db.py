@@ -180,7 +180,7 @@ def m001_hosts(db):
 
 @migrations()
 def m002_visits(db):
-    # A visit holds no name and no phone number: see the data map in DESIGN.md.
+    # A visit holds no name and no phone number: see the data map in docs/architecture.md.
     db["visits"].create(
         {"id": str, "host_id": int, "kiosk_id": str, "created_at": str, "expires_at": str},
         pk="id",
@@ -210,7 +210,8 @@ def m002_visits(db):
 @migrations()
 def m003_admin_devices_guard(db):
     """Issue 3: admin accounts and sessions, paired kiosks, abuse counters, webhooks, audit, settings, alerts.
-    No table here holds a visitor's name or number; abuse counters hold only a keyed hash (DESIGN.md data map)."""
+    No table here holds a visitor's name or number; abuse counters hold only keyed tags and hashes
+    (docs/architecture.md, data map)."""
     db["admins"].create(
         {"id": int, "username": str, "password_hash": str, "failed_logins": int, "locked_until": str,
          "last_login_at": str, "created_at": str},
@@ -278,7 +279,7 @@ def m005_schools(db):
         pk="id", foreign_keys=[("visit_id", "school_visits", "id")], not_null={"visit_id", "first_name", "role"},
     )
     db["school_people"].create_index(["visit_id"])
-    # Apprenticeship consent (DESIGN.md data map): 12 months from consent, or deleted at once on withdrawal.
+    # Apprenticeship consent (docs/architecture.md, data map): 12 months from consent, or deleted at once on withdrawal.
     db["consents"].create(
         {"id": int, "key": str, "name": str, "email": str, "school": str, "purpose": str, "policy_version": str,
          "given_at": str, "expires_at": str},

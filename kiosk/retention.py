@@ -1,4 +1,5 @@
-"""Deleting what the data map (DESIGN.md) says must go, in one place: `flask purge`, and hourly in each worker."""
+"""Deleting what the data map (docs/architecture.md) says must go, in one place: `flask purge`, and hourly in each
+worker."""
 
 import logging
 import threading

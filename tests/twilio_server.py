@@ -1,4 +1,5 @@
-"""A Twilio-compatible HTTP server for tests: the real twilio SDK talks to it over HTTP (DESIGN.md, Testing).
+"""A Twilio-compatible HTTP server for tests: the real twilio SDK talks to it over HTTP (the team's DESIGN.md,
+Testing).
 
 It creates messages (POST .../Messages.json), updates them (POST .../Messages/{sid}.json; an empty Body is
 Twilio's redaction) and deletes them (DELETE .../Messages/{sid}.json) like Twilio's REST API, records every

@@ -1,7 +1,7 @@
 """What admins did, and alerts for them: the audit log holds actions and ids, never a name or a number.
 
 A target is built from keyword ids, record(db, "host_edited", admin_id=1, host=12) -> "host:12", and only
-integers or upper-case keys are accepted, so a host's name cannot slip in by mistake (DESIGN.md data map).
+integers or upper-case keys are accepted, so a host's name cannot slip in by mistake (docs/architecture.md, data map).
 """
 
 import logging
