@@ -354,3 +354,14 @@ def test_r3_premium_shared_cost_and_landline_numbers_stay_refused(app, host, sms
     assert message in response.get_data(as_text=True)
     drain(app)
     assert sms.attempts == []
+
+
+def test_when_another_worker_told_reception_first_no_false_alarm_is_raised(app, db, host, sms, monkeypatch):
+    monkeypatch.setattr("kiosk.messaging.notify.claim_reception", lambda db, visit_id: None)
+    sms.fail(to=HOST, code=21211)
+    visit_id = register(app, db, host)
+    drain(app)
+    assert alerts(db) == []  # reception is being told by whoever claimed its SMS
+    visitor = messages(db, visit_id)["visitor"]
+    assert (visitor["status"], visitor["reason"]) == ("failed", None)
+    assert sms.outbox == []

@@ -41,6 +41,9 @@ NOBODY_REACHED = "nobody_reached"  # a visitor's confirmation: neither the host 
 COUNTRY_NOT_ALLOWED = "country_not_allowed"  # a visitor's confirmation to a country outside ALLOWED_COUNTRIES
 BUDGET = "budget"  # a visitor's confirmation over the kiosk's SMS budget (R6)
 
+# A visit's reception SMS that another (a sweeper, a webhook) claimed first.
+ELSEWHERE = "elsewhere"
+
 # A message row is settled this long after its retry window at the latest (a last attempt may still be running).
 SETTLE_GRACE_SECONDS = 30
 # How long a status write keeps trying while the database cannot be written; then the sweeper settles the row.
@@ -264,7 +267,7 @@ class _Run:
         self._tasks = 0
         self._timer = None
         self.host_accepted = None  # None while the host's SMS is in flight
-        self.reception = None  # None: not asked; SENDING; True or False once settled
+        self.reception = None  # None: not asked; SENDING; True or False once settled; ELSEWHERE
         self.reception_id = None
         self.confirmed = False  # the confirmation was sent, or settled as not sent
         self.alerted = False
@@ -323,9 +326,9 @@ class _Run:
             self.reception = SENDING
         try:
             self.reception_id = claim_reception(store.get_db(), message.visit_id)
-            if self.reception_id is None:  # a webhook or a sweeper told reception already
+            if self.reception_id is None:  # a webhook or a sweeper is telling reception already
                 with self._lock:
-                    self.reception = None
+                    self.reception = ELSEWHERE
                 return False
         except sqlite3.Error:
             # Telling someone matters more than recording it: send without a row.
@@ -358,10 +361,14 @@ class _Run:
             if self.host_accepted is not False or self.reception in (SENDING, True) or self.confirmed:
                 return
             self.confirmed = True
+            # Reception's SMS is another's to send (a sweeper, a webhook): it alerts if that fails, and we cannot
+            # tell the visitor who was reached.
+            told_elsewhere = self.reception == ELSEWHERE
         confirmation = self.announcement.confirmation
         if confirmation is not None:
-            _record(confirmation.message_id, FAILED, reason=NOBODY_REACHED)
-        self._alert()
+            _record(confirmation.message_id, FAILED, reason=None if told_elsewhere else NOBODY_REACHED)
+        if not told_elsewhere:
+            self._alert()
 
     def _alert(self):
         """Tell the admins (the banner of the admin area), once: reception could not be texted about this visit, or
