@@ -2,24 +2,37 @@
 
 import logging
 import sqlite3
+from collections.abc import Mapping
+from typing import Any
 
-from flask import Flask, jsonify, redirect, url_for
+from flask import Flask, Response, jsonify, redirect, url_for
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.wrappers import Response as BaseResponse
 
 from kiosk import cli, config, db, errors, headers, i18n, retention, settings, sms
 from kiosk.admin import views as admin_views
+from kiosk.devices import views as device_views
+from kiosk.hosts import views as host_views
 from kiosk.messaging import notify, sweeper
 from kiosk.messaging import views as webhook_views
 from kiosk.schools import admin_views as school_admin
 from kiosk.schools import kiosk_views as school_kiosk
 from kiosk.walkin import views as kiosk_views
 
+# Each domain's pages sit under one of two shells, whose hooks then cover them: the admin area (sign-in, no-store,
+# the alert banner) and the tablet (pairing, no-store). Nested once, at import: a blueprint cannot be changed after
+# an app has registered it.
+admin_views.bp.register_blueprint(host_views.bp, url_prefix="/hosts")
+admin_views.bp.register_blueprint(device_views.bp, url_prefix="/kiosks")
+admin_views.bp.register_blueprint(school_admin.bp, url_prefix="/schools")
+kiosk_views.bp.register_blueprint(school_kiosk.bp, url_prefix="/school")
+
 csrf = CSRFProtect()
 # A health check answers quickly: a write that waits longer than this for the lock counts as failed.
 HEALTH_WRITE_TIMEOUT = 2
 
 
-def create_app(test_config=None):
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, template_folder="../templates", static_folder="../static", instance_relative_config=True)
     config.load(app, test_config)
     _configure_logging(app)
@@ -33,8 +46,6 @@ def create_app(test_config=None):
     sweeper.init_app(app)
     app.register_blueprint(kiosk_views.bp, url_prefix="/kiosk")
     app.register_blueprint(admin_views.bp, url_prefix="/admin")
-    app.register_blueprint(school_kiosk.bp, url_prefix="/kiosk/school")
-    app.register_blueprint(school_admin.bp, url_prefix="/admin/schools")
     # Twilio cannot send a CSRF token; these routes check Twilio's signature instead (R11, R20).
     csrf.exempt(webhook_views.bp)
     app.register_blueprint(webhook_views.bp, url_prefix="/webhooks")
@@ -43,11 +54,11 @@ def create_app(test_config=None):
     cli.register(app)
 
     @app.get("/")
-    def index():
+    def index() -> BaseResponse:
         return redirect(url_for("kiosk.welcome"))
 
     @app.get("/healthz")
-    def healthz():
+    def healthz() -> Response | tuple[Response, int]:
         """503 when the database cannot be read or written; `overdue` counts SMS past their deadline (issue 8)."""
         backend = app.extensions["sms"].name
         try:
@@ -65,7 +76,7 @@ def create_app(test_config=None):
     return app
 
 
-def _configure_logging(app):
+def _configure_logging(app: Flask) -> None:
     # Flask gives the "kiosk" logger a handler to stderr; our modules log below it ("kiosk.sms", ...).
     app.logger.setLevel(app.config["LOG_LEVEL"])
     # The twilio SDK logs request URLs and headers at INFO; nothing of it belongs in our logs.

@@ -21,12 +21,14 @@ from tests.helpers import (
 
 GET_PAGES = ["/admin/", "/admin/hosts", "/admin/hosts/new", "/admin/hosts/1", "/admin/hosts/1/delete",
              "/admin/hosts/import", "/admin/hosts/export", "/admin/kiosks", "/admin/statistics", "/admin/audit",
-             "/admin/settings"]
+             "/admin/settings", "/admin/schools/", "/admin/schools/new", "/admin/schools/consents",
+             "/admin/schools/consents.csv"]
+DOWNLOADS = ("/admin/hosts/export", "/admin/schools/consents.csv")
 POST_URLS = ["/admin/login", "/admin/logout", "/admin/hosts/new", "/admin/hosts/1", "/admin/hosts/1/deactivate",
              "/admin/hosts/1/reactivate", "/admin/hosts/1/delete", "/admin/hosts/import", "/admin/hosts/import/confirm",
              "/admin/kiosks/pair", "/admin/kiosks/1/rename", "/admin/kiosks/1/revoke", "/admin/alerts/1/resolve",
-             "/admin/settings"]
-
+             "/admin/settings", "/admin/schools/new", "/admin/schools/confirm", "/admin/schools/1/delete",
+             "/admin/schools/consents/1/withdraw"]
 
 
 @pytest.fixture
@@ -91,7 +93,7 @@ def test_r24_the_sign_in_page_and_its_redirects_are_not_stored(app):
     assert client.get("/admin/hosts").headers["Cache-Control"] == "no-store"
 
 
-@pytest.mark.parametrize("url", [url for url in GET_PAGES if url not in ("/admin/", "/admin/hosts/export")])
+@pytest.mark.parametrize("url", [url for url in GET_PAGES if url not in ("/admin/", *DOWNLOADS)])
 def test_every_admin_page_has_a_title_a_heading_and_csrf_tokens(admin, db, url):
     create_host(db)
     page = get_page(admin, url)

@@ -2,16 +2,11 @@
 
 from flask import current_app
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
-from wtforms import HiddenField, IntegerField, PasswordField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, IntegerField, PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from kiosk import i18n
-from kiosk.hosts import directory
 from kiosk.phone import InvalidPhoneError, PhoneNumber
 
-LANGUAGE_NAMES = {"nb": "Norwegian (bokmål)", "nn": "Norwegian (nynorsk)", "en": "English", "sv": "Swedish",
-                  "da": "Danish", "fi": "Finnish", "de": "German", "pl": "Polish", "uk": "Ukrainian", "ar": "Arabic"}
 SIGN_IN_FAILED = (
     "The username or password is not right, or the account is locked for a while after too many attempts."
 )
@@ -19,11 +14,6 @@ SIGN_IN_FAILED = (
 
 def strip_text(value):
     return value.strip() if isinstance(value, str) else value
-
-
-def _sentence(text):
-    """A message from the import rules ("the name is missing") as a sentence for the form."""
-    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
 def parse_mobile(raw):
@@ -46,44 +36,14 @@ class LoginForm(AdminForm):
     password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
 
 
-class HostForm(AdminForm):
-    name = StringField("Name", filters=[strip_text], validators=[DataRequired("Enter the host’s name.")])
-    phone = StringField("Mobile number", filters=[strip_text], validators=[DataRequired("Enter a mobile number.")])
-    department = StringField("Department (optional)", filters=[strip_text])
-    email = StringField("E-mail (optional)", filters=[strip_text])
-    language = SelectField("Language of their SMS", choices=[SelectChoice("", "Kiosk default"), *[
-        SelectChoice(code, LANGUAGE_NAMES.get(code, code)) for code in i18n.LANGUAGES]])
-
-    def _directory_rule(self, field):
-        try:
-            field.data = directory.check_host_field(field.name, field.data, region=current_app.config["DEFAULT_REGION"])
-        except ValueError as e:
-            raise ValidationError(_sentence(str(e))) from e
-
-    validate_name = validate_department = validate_email = validate_language = _directory_rule
-
-    def validate_phone(self, field):
-        field.data = parse_mobile(field.data)
-
-    def host(self):
-        return {name: self[name].data or None for name in directory.HOST_FIELDS}
-
-
-class ImportForm(AdminForm):
-    file = FileField("Spreadsheet (CSV or Excel .xlsx)", validators=[FileRequired("Choose a file to import.")])
+class ButtonForm(AdminForm):
+    """A button that acts (delete, withdraw): nothing but the CSRF token."""
 
 
 class PreviewConfirmForm(AdminForm):
     """Confirm a host import or a school roster kept as a preview."""
 
     preview_id = HiddenField(validators=[DataRequired()])
-
-
-class TabletNameForm(AdminForm):
-    """The name of a tablet to pair, or a tablet's new name."""
-
-    name = StringField("Name of the tablet", filters=[strip_text],
-                       validators=[DataRequired("Give the tablet a name, such as Reception left."), Length(max=60)])
 
 
 def _count(label):

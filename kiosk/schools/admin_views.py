@@ -3,74 +3,28 @@
 The uploaded file is read in memory and never kept; a refused roster (R34) leaves nothing behind.
 """
 
-import io
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, url_for
-from flask_wtf.file import FileField
-from wtforms import DateField, SelectField, StringField, TextAreaField, TimeField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from kiosk.admin import audit
-from kiosk.admin import views as admin_views
-from kiosk.admin.forms import AdminForm, PreviewConfirmForm, strip_text
+from kiosk.admin.forms import ButtonForm, PreviewConfirmForm
 from kiosk.db import get_db
 from kiosk.errors import form_status
 from kiosk.hosts import directory
-from kiosk.phone import InvalidPhoneError, PhoneNumber
 from kiosk.schools import consent
 from kiosk.schools import visits as schools
+from kiosk.schools.forms import SchoolVisitForm
+from kiosk.web import csv_download, public_url
 
-bp = Blueprint("school_admin", __name__)
+bp = Blueprint("schools", __name__)
 HOST_CHOICES_LIMIT = 5000
-# The admin area's own sign-in check, no-store header and page context (alerts, the signed-in admin).
-bp.before_request(admin_views.require_admin)
-bp.after_request(admin_views.no_store)
-bp.context_processor(admin_views.admin_context)
-
-
-class SchoolVisitForm(AdminForm):
-    school = StringField("School", filters=[strip_text],
-                         validators=[DataRequired("Enter the school’s name."), Length(max=schools.SCHOOL_MAX_LENGTH)])
-    visit_date = DateField("Date", validators=[DataRequired("Enter the date of the visit.")])
-    host_id = SelectField("Host", coerce=int, validate_choice=True)
-    arrival_time = TimeField("Expected arrival time (optional)", validators=[Optional()])
-    teacher_phone = StringField("Teacher’s mobile number (optional)", filters=[strip_text])
-    roster = FileField("Roster file")
-    pasted = TextAreaField("Or paste a list of names, one per line", filters=[strip_text])
-
-    def validate_visit_date(self, field):
-        # A date past next year would also overflow the purge time (the day after 9999-12-31 does not exist).
-        if field.data and field.data < schools.today():
-            raise ValidationError("The date has passed. Enter today’s date or a later one.")
-        if field.data and field.data > schools.latest_visit_date():
-            raise ValidationError("Enter a date within a year from today.")
-
-    def validate_teacher_phone(self, field):
-        if not field.data:
-            return
-        cfg = current_app.config
-        try:
-            field.data = PhoneNumber.parse(field.data, region=cfg["DEFAULT_REGION"],
-                                           allowed_countries=cfg["ALLOWED_COUNTRIES"]).e164
-        except InvalidPhoneError as e:
-            raise ValidationError(e.message) from e
-
-    def visit(self):
-        return {"school": self.school.data, "visit_date": self.visit_date.data.isoformat(),
-                "host_id": self.host_id.data,
-                "arrival_time": self.arrival_time.data.strftime("%H:%M") if self.arrival_time.data else None,
-                "teacher_phone": self.teacher_phone.data or None}
-
-
-class DeleteForm(AdminForm):
-    pass
 
 
 @bp.get("/")
 def visits():
     return render_template("admin/school_visits.html", visits=schools.list_visits(get_db()),
                            hosts={host.id: host.name for host in directory.list_hosts(get_db())},
-                           delete_form=DeleteForm())
+                           delete_form=ButtonForm())
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -133,7 +87,7 @@ def consents():
     found = consent.list_consents(get_db())
     schools_seen = sorted({c.school for c in found})
     return render_template("admin/school_consents.html", by_school=[
-        (school, [c for c in found if c.school == school]) for school in schools_seen], form=DeleteForm())
+        (school, [c for c in found if c.school == school]) for school in schools_seen], form=ButtonForm())
 
 
 @bp.post("/consents/<int:consent_id>/withdraw")
@@ -146,12 +100,11 @@ def withdraw_consent(consent_id):
 
 @bp.get("/consents.csv")
 def export_consents():
-    stream = io.StringIO(newline="")
-    count = consent.export_consents(get_db(), stream, _withdraw_link)
+    response, count = csv_download("consents.csv", lambda stream: consent.export_consents(get_db(), stream,
+                                                                                          _withdraw_link))
     audit.record(get_db(), "consents_exported", admin_id=g.admin.id, consents=count)
-    return stream.getvalue().encode("utf-8"), {"Content-Type": "text/csv; charset=utf-8",
-                                               "Content-Disposition": "attachment; filename=consents.csv"}
+    return response
 
 
 def _withdraw_link(found):
-    return admin_views.public_url("school_kiosk.withdraw", token=consent.withdraw_token(found))
+    return public_url("kiosk.schools.withdraw", token=consent.withdraw_token(found))

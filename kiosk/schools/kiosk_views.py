@@ -4,30 +4,16 @@ Paired tablets only (R34), except the withdrawal link of a consent, which a pupi
 """
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
-from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, StringField
-from wtforms.validators import DataRequired, ValidationError
 
 from kiosk.db import get_db
 from kiosk.errors import form_status
 from kiosk.schools import consent
 from kiosk.schools import visits as schools
+from kiosk.schools.forms import ConsentForm
 from kiosk.settings import setting
 from kiosk.walkin import views as kiosk_views
 
-bp = Blueprint("school_kiosk", __name__)
-OPEN_ENDPOINTS = {"school_kiosk.withdraw", "school_kiosk.withdrawn"}
-
-
-@bp.before_request
-def require_paired_device():
-    if request.endpoint in OPEN_ENDPOINTS:
-        return None
-    return kiosk_views.require_paired_device()
-
-
-bp.after_request(kiosk_views.no_store)
+bp = Blueprint("schools", __name__)
 
 
 @bp.app_template_global()
@@ -61,25 +47,6 @@ def group(visit_id):
 # Apprenticeships
 
 
-class ConsentForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(_l("Enter your name."))])
-    email = StringField(_l("E-mail"), validators=[DataRequired(_l("Enter your e-mail address."))])
-    agree = BooleanField(_l("Yes, I want to hear about apprenticeships, and I agree to the text above."),
-                         default=False, validators=[DataRequired(_l("Tick the box if you want to hear from us."))])
-
-    def validate_name(self, field):
-        try:
-            field.data = consent.check_name(field.data)
-        except consent.ConsentError as e:
-            raise ValidationError(_l("Write your name, in at most 100 characters.")) from e
-
-    def validate_email(self, field):
-        try:
-            field.data = consent.check_email(field.data)
-        except consent.ConsentError as e:
-            raise ValidationError(_l("Enter an e-mail address like name@example.com.")) from e
-
-
 @bp.route("/<int:visit_id>/apprenticeships", methods=["GET", "POST"])
 def apprenticeships(visit_id):
     visit = schools.get_visit(get_db(), visit_id, today_only=True) or abort(404)
@@ -98,7 +65,9 @@ def apprenticeships(visit_id):
                            version=current_app.config["CONSENT_POLICY_VERSION"]), form_status(form)
 
 
+# A pupil opens the withdrawal link from an e-mail, on any browser.
 @bp.route("/consent/withdraw/<token>", methods=["GET", "POST"])
+@kiosk_views.open_to_unpaired
 def withdraw(token):
     # GET only asks: mail scanners open links, and must not withdraw a consent by doing so.
     found = consent.consent_for_token(get_db(), token)
@@ -109,5 +78,6 @@ def withdraw(token):
 
 
 @bp.get("/consent/withdrawn")
+@kiosk_views.open_to_unpaired
 def withdrawn():
     return render_template("kiosk/school_withdraw.html", found=None, done=True)

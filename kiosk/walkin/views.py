@@ -6,7 +6,6 @@ Everything but pairing answers only a paired tablet (SECURITY.md R7).
 import json
 import secrets
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -33,23 +32,24 @@ from kiosk.messaging import sweeper
 from kiosk.settings import setting
 from kiosk.walkin import checkin
 from kiosk.walkin.forms import RECEPTION, CheckinForm, PairForm
+from kiosk.web import local_path
 
 bp = Blueprint("kiosk", __name__)
 
-# Choosing a language only changes what the screen shows, so an unpaired tablet may do it too.
-# The manifest and the brand stylesheet hold nothing but the company's name and colour: browsers fetch a manifest
-# without cookies, and the unpaired page wears the brand too.
-# The service worker and its offline page are the same for everyone and carry no personal data.
-OPEN_ENDPOINTS = {"kiosk.pair", "kiosk.language", "kiosk.manifest", "kiosk.brand_css", "kiosk.service_worker",
-                  "kiosk.offline", "kiosk.logo"}
 JSON_ENDPOINTS = {"kiosk.hosts", "kiosk.visit_status"}
 TEN_YEARS = 10 * 365 * 24 * 3600
 MISTAKES = "mistakes"  # session key: field name -> message of a form sent without JavaScript
 
 
+def open_to_unpaired(view):
+    """Mark a tablet page that answers any browser, paired or not (and the school pages under this blueprint)."""
+    view.open_to_unpaired = True
+    return view
+
+
 @bp.before_request
 def require_paired_device():
-    if request.endpoint in OPEN_ENDPOINTS:
+    if getattr(current_app.view_functions.get(request.endpoint), "open_to_unpaired", False):
         return None
     token = request.cookies.get(current_app.config["DEVICE_COOKIE_NAME"])
     g.device = devices.device_for_token(get_db(), token)
@@ -73,7 +73,9 @@ def accent_color():
     return value if is_colour(value) else current_app.config["ACCENT_COLOR"]
 
 
+# Browsers fetch a manifest without cookies; it holds nothing but the company's name and colour.
 @bp.get("/manifest.webmanifest")
+@open_to_unpaired
 def manifest():
     """The web app manifest: the tablet opens the kiosk full screen, under the company's name."""
     name = setting("COMPANY_NAME")
@@ -95,7 +97,9 @@ def manifest():
     return response
 
 
+# The service worker and its offline page are the same for everyone and carry no personal data.
 @bp.get("/sw.js")
+@open_to_unpaired
 def service_worker():
     """The service worker from under /kiosk/, so that its scope is the kiosk (static/js/sw.js)."""
     response = current_app.send_static_file("js/sw.js")
@@ -104,6 +108,7 @@ def service_worker():
 
 
 @bp.get("/offline")
+@open_to_unpaired
 def offline():
     """What the service worker shows when the network is gone: no form, no personal data."""
     response = current_app.make_response(render_template("kiosk/offline.html"))
@@ -111,7 +116,9 @@ def offline():
     return response
 
 
+# The unpaired page wears the brand too.
 @bp.get("/logo")
+@open_to_unpaired
 def logo():
     """The office's logo (KIOSK_LOGO_FILE), served from this server so the page loads nothing from elsewhere."""
     path = current_app.config["LOGO_FILE"] or abort(404)
@@ -121,6 +128,7 @@ def logo():
 
 
 @bp.get("/brand.css")
+@open_to_unpaired
 def brand_css():
     """The office's accent colour as a stylesheet: the CSP allows no inline style."""
     response = current_app.response_class(f":root {{ --accent: {accent_color()}; }}\n", mimetype="text/css")
@@ -129,6 +137,7 @@ def brand_css():
 
 
 @bp.route("/pair", methods=["GET", "POST"])
+@open_to_unpaired
 def pair():
     form = PairForm(code=request.args.get("code", ""))
     name = devices.pairing_code_name(get_db(), form.code.data)
@@ -151,20 +160,14 @@ def welcome():
     return render_template("kiosk/welcome.html")
 
 
+# Choosing a language only changes what the screen shows, so an unpaired tablet may do it too.
 @bp.get("/language/<code>")
+@open_to_unpaired
 def language(code):
     """The language picker's links: a display preference in the session, so no CSRF token is needed."""
     if not i18n.choose(code):
         abort(404)
-    return redirect(_local_path(request.args.get("next", "")) or url_for(".welcome"))
-
-
-def _local_path(target):
-    """`target` if it is a path on this site, else None: the picker must not become an open redirect."""
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    return None if any(ord(c) < 32 for c in target) else target
+    return redirect(local_path(request.args.get("next", "")) or url_for(".welcome"))
 
 
 @bp.route("/checkin", methods=["GET", "POST"])

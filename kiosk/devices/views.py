@@ -1,0 +1,56 @@
+"""The kiosk tablets in the admin area: pair a new tablet, rename one, revoke one.
+
+Registered under the admin blueprint (kiosk/__init__.py), whose sign-in check and no-store header cover it.
+"""
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
+
+from kiosk.admin import audit
+from kiosk.db import get_db
+from kiosk.devices import pairing
+from kiosk.devices.forms import TabletNameForm
+from kiosk.web import public_url
+
+bp = Blueprint("kiosks", __name__)
+
+
+@bp.get("")
+def index():
+    return _page(TabletNameForm())
+
+
+def _page(pair_form, status=200):
+    return render_template("admin/kiosks.html", devices=pairing.list_devices(get_db()), pair_form=pair_form), status
+
+
+@bp.post("/pair")
+def pair():
+    form = TabletNameForm()
+    if not form.validate():
+        return _page(form, 422)
+    code = pairing.create_pairing_code(get_db(), form.name.data)
+    audit.record(get_db(), "pairing_code_created", admin_id=g.admin.id)
+    return render_template("admin/kiosk_pairing.html", code=code, link=public_url("kiosk.pair", code=code.code),
+                           pair_url=public_url("kiosk.pair"))
+
+
+@bp.post("/<int:device_id>/rename")
+def rename(device_id):
+    pairing.get_device(get_db(), device_id) or abort(404)
+    form = TabletNameForm()
+    if form.validate():
+        pairing.rename_device(get_db(), device_id, form.name.data)
+        audit.record(get_db(), "device_renamed", admin_id=g.admin.id, device=device_id)
+        flash("The tablet is renamed.", "success")
+    else:
+        flash(form.name.errors[0], "error")
+    return redirect(url_for(".index"))
+
+
+@bp.post("/<int:device_id>/revoke")
+def revoke(device_id):
+    pairing.get_device(get_db(), device_id) or abort(404)
+    pairing.revoke_device(get_db(), device_id)
+    audit.record(get_db(), "device_revoked", admin_id=g.admin.id, device=device_id)
+    flash("The tablet is revoked: it shows the check-in form no more.", "success")
+    return redirect(url_for(".index"))

@@ -1,0 +1,137 @@
+"""The host directory in the admin area: list and search, add, edit, deactivate, delete, import, export.
+
+Registered under the admin blueprint (kiosk/__init__.py), whose sign-in check and no-store header cover it.
+"""
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+
+from kiosk.admin import audit
+from kiosk.admin.forms import PreviewConfirmForm
+from kiosk.db import get_db
+from kiosk.errors import form_status
+from kiosk.hosts import directory
+from kiosk.hosts.forms import HostForm, ImportForm
+from kiosk.spreadsheet import SpreadsheetError, read_table
+from kiosk.web import csv_download
+
+bp = Blueprint("hosts", __name__)
+HOST_LIST_LIMIT = 200
+
+
+@bp.get("")
+def index():
+    query = request.args.get("q", "")[:100]
+    found, total = directory.find_hosts(get_db(), query, limit=HOST_LIST_LIMIT)
+    return render_template("admin/hosts.html", hosts=found, total=total, query=query)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def add():
+    form = HostForm()
+    if form.validate_on_submit():
+        try:
+            host_id = directory.add_host(get_db(), form.host())
+        except directory.HostConflictError as e:
+            _show_conflict(form, e)
+        else:
+            return _saved("host_added", host_id)
+    return render_template("admin/host_form.html", form=form, host=None), form_status(form)
+
+
+@bp.route("/<int:host_id>", methods=["GET", "POST"])
+def edit(host_id):
+    host = directory.get_host_entry(get_db(), host_id) or abort(404)
+    form = HostForm(obj=host)
+    if form.validate_on_submit():
+        try:
+            directory.update_host(get_db(), host_id, form.host())
+        except directory.HostConflictError as e:
+            _show_conflict(form, e)
+        else:
+            return _saved("host_edited", host_id)
+    return render_template("admin/host_form.html", form=form, host=host), form_status(form)
+
+
+def _show_conflict(form, error):
+    what = "mobile number" if error.field == "phone" else "e-mail address"
+    form[error.field].errors.append(f"Another host already has this {what}.")
+
+
+def _saved(action, host_id):
+    audit.record(get_db(), action, admin_id=g.admin.id, host=host_id)
+    flash("The host is saved.", "success")
+    return redirect(url_for(".index"))
+
+
+@bp.post("/<int:host_id>/deactivate")
+def deactivate(host_id):
+    return _set_active(host_id, False)
+
+
+@bp.post("/<int:host_id>/reactivate")
+def reactivate(host_id):
+    return _set_active(host_id, True)
+
+
+def _set_active(host_id, active):
+    directory.get_host_entry(get_db(), host_id) or abort(404)
+    directory.set_host_active(get_db(), host_id, active)
+    audit.record(get_db(), "host_reactivated" if active else "host_deactivated", admin_id=g.admin.id, host=host_id)
+    flash("The host is active again." if active else "The host is deactivated: the kiosk no longer offers them.",
+          "success")
+    return redirect(url_for(".edit", host_id=host_id))
+
+
+@bp.route("/<int:host_id>/delete", methods=["GET", "POST"])
+def delete(host_id):
+    host = directory.get_host_entry(get_db(), host_id) or abort(404)
+    if request.method == "GET":
+        return render_template("admin/host_delete.html", host=host)
+    directory.delete_host(get_db(), host_id)
+    audit.record(get_db(), "host_deleted", admin_id=g.admin.id, host=host_id)
+    flash("The host is deleted.", "success")
+    return redirect(url_for(".index"))
+
+
+@bp.route("/import", methods=["GET", "POST"])
+def import_file():
+    form = ImportForm()
+    if form.validate_on_submit():
+        try:
+            return _import_preview(form.file.data)
+        except SpreadsheetError as e:
+            form.file.errors.append(str(e))
+    return render_template("admin/import.html", form=form), form_status(form)
+
+
+def _import_preview(upload):
+    """Parse the upload and show what an import would do; the parsed rows wait in the database, not the file."""
+    table = read_table(upload.read(), upload.filename or "upload")
+    result = directory.parse_hosts(table, region=current_app.config["DEFAULT_REGION"])
+    plan = directory.plan_hosts(get_db(), result.hosts)
+    preview_id = directory.save_import_preview(get_db(), result.hosts, admin_id=g.admin.id)
+    confirm = PreviewConfirmForm(formdata=None, preview_id=preview_id)
+    return render_template("admin/import_preview.html", result=result, plan=plan, confirm=confirm,
+                           minutes=directory.IMPORT_PREVIEW_MINUTES)
+
+
+@bp.post("/import/confirm")
+def confirm_import():
+    form = PreviewConfirmForm()
+    hosts = directory.take_import_preview(get_db(), form.preview_id.data, admin_id=g.admin.id)
+    if hosts is None:
+        flash(f"That preview has expired (after {directory.IMPORT_PREVIEW_MINUTES} minutes). Upload the file again.",
+              "error")
+        return redirect(url_for(".import_file"))
+    saved = directory.save_hosts(get_db(), hosts)
+    audit.record(get_db(), "hosts_imported", admin_id=g.admin.id, added=saved.added, updated=saved.updated,
+                 unchanged=saved.unchanged)
+    flash(f"Imported: {saved.added} added, {saved.updated} updated, {saved.unchanged} unchanged.", "success")
+    return redirect(url_for(".index"))
+
+
+@bp.get("/export")
+def export():
+    response, count = csv_download("hosts.csv", lambda stream: directory.export_hosts(get_db(), stream))
+    audit.record(get_db(), "hosts_exported", admin_id=g.admin.id, hosts=count)
+    return response
