@@ -3,12 +3,14 @@
 import fcntl
 import sqlite3
 import threading
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app
+from flask import Flask, current_app
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
@@ -22,7 +24,7 @@ BUSY_TIMEOUT = 10  # seconds a write waits for another worker's
 FTS5_SECURE_DELETE = sqlite3.sqlite_version_info >= (3, 44)
 
 
-def connect(path):
+def connect(path: str) -> Database:
     conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT)
     db = Database(conn)
     db.execute("PRAGMA foreign_keys = ON")
@@ -43,14 +45,14 @@ def get_db() -> Database:
     return local.db
 
 
-def end_request(exc=None):
+def end_request(exc: BaseException | None = None) -> None:
     """Never leave a transaction open on a kept connection (a view that failed half-way)."""
     db = getattr(current_app.extensions["db"], "db", None)
     if db is not None and db.conn.in_transaction:
         db.conn.rollback()
 
 
-def init_db(path):
+def init_db(path: str) -> None:
     """Create or upgrade the schema; safe to call from several gunicorn workers at once."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     with _file_lock(f"{path}.lock"):
@@ -64,7 +66,7 @@ def init_db(path):
             db.close()
 
 
-def wipe_wal(db):
+def wipe_wal(db: Database) -> None:
     """Copy the zeroed pages into the database and empty the WAL, where the old pages with deleted rows still are.
 
     secure_delete zeroes a deleted row in its page, but WAL mode writes that page anew and keeps the old frame
@@ -73,14 +75,14 @@ def wipe_wal(db):
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
 
-def init_app(app):
+def init_app(app: Flask) -> None:
     init_db(app.config["DATABASE"])
     app.extensions["db"] = threading.local()
     app.teardown_appcontext(end_request)
 
 
 @contextmanager
-def write_transaction(db):
+def write_transaction(db: Database) -> Iterator[Database]:
     """A transaction that takes the write lock at BEGIN.
 
     sqlite-utils' atomic() begins DEFERRED: a transaction that reads and then writes fails at once with
@@ -95,25 +97,36 @@ def write_transaction(db):
     db.execute("COMMIT")
 
 
-def now():
+def query_one(db: Database, sql: str, params: Sequence[object] = ()) -> dict[str, Any] | None:
+    """The first row of a query as a dict of its columns by name, or None. Code reads rows by name, never by index."""
+    return next(db.query(sql, params), None)
+
+
+def query_value(db: Database, sql: str, params: Sequence[object] = ()) -> Any:
+    """The one column of a query's first row (a count, a name), or None when there is no row."""
+    row = db.execute(sql, params).fetchone()
+    return row[0] if row else None
+
+
+def now() -> datetime:
     return datetime.now(UTC)
 
 
-def timestamp(moment=None):
+def timestamp(moment: datetime | None = None) -> str:
     return (moment or now()).isoformat(timespec="seconds")
 
 
-def parse_timestamp(text):
+def parse_timestamp(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-def clock_time(stored):
+def clock_time(stored: str) -> str:
     """10:02: a stored UTC timestamp as the office's wall clock shows it."""
     return parse_timestamp(stored).astimezone(OFFICE_TIMEZONE).strftime("%H:%M")
 
 
 @contextmanager
-def busy_timeout(db, seconds):
+def busy_timeout(db: Database, seconds: float) -> Iterator[Database]:
     """Wait at most `seconds` for another worker's write lock, instead of BUSY_TIMEOUT."""
     db.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
     try:
@@ -122,7 +135,7 @@ def busy_timeout(db, seconds):
         db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
 
 
-def probe_write(db, *, timeout):
+def probe_write(db: Database, *, timeout: float) -> None:
     """A cheap write that raises sqlite3.Error when the database cannot be written (read-only, locked, disk full),
     waiting at most `timeout` seconds for another writer."""
     with busy_timeout(db, timeout), write_transaction(db):
@@ -131,7 +144,7 @@ def probe_write(db, *, timeout):
 
 
 @contextmanager
-def _file_lock(path):
+def _file_lock(path: str) -> Iterator[None]:
     with open(path, "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
@@ -141,8 +154,8 @@ def _file_lock(path):
 
 
 @migrations()
-def m001_hosts(db):
-    db["hosts"].create(
+def m001_hosts(db: Database) -> None:
+    db.table("hosts").create(
         {
             "id": int,
             "name": str,
@@ -157,8 +170,8 @@ def m001_hosts(db):
         pk="id",
         not_null={"name", "phone", "search"},
     )
-    db["hosts"].create_index(["phone"], unique=True)
-    db["hosts"].create_index(["email"])
+    db.table("hosts").create_index(["phone"], unique=True)
+    db.table("hosts").create_index(["email"])
     db.executescript(
         """
         CREATE VIRTUAL TABLE hosts_fts USING fts5(
@@ -179,15 +192,15 @@ def m001_hosts(db):
 
 
 @migrations()
-def m002_visits(db):
+def m002_visits(db: Database) -> None:
     # A visit holds no name and no phone number: see the data map in docs/architecture.md.
-    db["visits"].create(
+    db.table("visits").create(
         {"id": str, "host_id": int, "kiosk_id": str, "created_at": str, "expires_at": str},
         pk="id",
         not_null={"created_at", "expires_at"},
     )
-    db["visits"].create_index(["expires_at"])
-    db["messages"].create(
+    db.table("visits").create_index(["expires_at"])
+    db.table("messages").create(
         {
             "id": int,
             "visit_id": str,
@@ -203,103 +216,104 @@ def m002_visits(db):
         not_null={"visit_id", "recipient", "status"},
         defaults={"attempts": 0},
     )
-    db["messages"].create_index(["visit_id"])
-    db["messages"].create_index(["sid"])
+    db.table("messages").create_index(["visit_id"])
+    db.table("messages").create_index(["sid"])
 
 
 @migrations()
-def m003_admin_devices_guard(db):
+def m003_admin_devices_guard(db: Database) -> None:
     """Issue 3: admin accounts and sessions, paired kiosks, abuse counters, webhooks, audit, settings, alerts.
     No table here holds a visitor's name or number; abuse counters hold only keyed tags and hashes
     (docs/architecture.md, data map)."""
-    db["admins"].create(
+    db.table("admins").create(
         {"id": int, "username": str, "password_hash": str, "failed_logins": int, "locked_until": str,
          "last_login_at": str, "created_at": str},
         pk="id", not_null={"username", "password_hash", "created_at"}, defaults={"failed_logins": 0},
     )
-    db["admins"].create_index(["username"], unique=True)
+    db.table("admins").create_index(["username"], unique=True)
     # Server-side admin sessions: the cookie holds a random token, this table its SHA-256 (R22).
-    db["admin_sessions"].create(
+    db.table("admin_sessions").create(
         {"token_hash": str, "admin_id": int, "created_at": str, "last_seen_at": str},
         pk="token_hash", foreign_keys=[("admin_id", "admins", "id")], not_null={"admin_id", "created_at"},
     )
-    db["devices"].create(
+    db.table("devices").create(
         {"id": int, "name": str, "token_hash": str, "created_at": str, "last_seen_at": str, "revoked_at": str},
         pk="id", not_null={"name", "token_hash", "created_at"},
     )
-    db["devices"].create_index(["token_hash"], unique=True)
-    db["pairing_codes"].create(
+    db.table("devices").create_index(["token_hash"], unique=True)
+    db.table("pairing_codes").create(
         {"code_hash": str, "name": str, "created_at": str, "expires_at": str, "used_at": str},
         pk="code_hash", not_null={"name", "created_at", "expires_at"},
     )
     # Fixed-window counters shared by every worker: key is e.g. "dest-hour:<keyed hash>", window the window start.
-    db["counters"].create(
+    db.table("counters").create(
         {"key": str, "window": str, "count": int, "expires_at": str},
         pk=("key", "window"), not_null={"expires_at"}, defaults={"count": 0},
     )
-    db["counters"].create_index(["expires_at"])
+    db.table("counters").create_index(["expires_at"])
     # Refused check-ins by reason, per hour: counts only, for the statistics page.
-    db["refusals"].create({"hour": str, "reason": str, "count": int}, pk=("hour", "reason"), defaults={"count": 0})
+    db.table("refusals").create({"hour": str, "reason": str, "count": int}, pk=("hour", "reason"),
+                                defaults={"count": 0})
     # Webhook deliveries already handled (R13): idempotency token, or MessageSid:MessageStatus.
-    db["webhook_events"].create({"key": str, "received_at": str}, pk="key", not_null={"received_at"})
-    db["audit_events"].create(
+    db.table("webhook_events").create({"key": str, "received_at": str}, pk="key", not_null={"received_at"})
+    db.table("audit_events").create(
         {"id": int, "at": str, "admin_id": int, "action": str, "target": str},
         pk="id", not_null={"at", "action"},
     )
-    db["settings"].create({"key": str, "value": str, "updated_at": str}, pk="key")
-    db["alerts"].create(
+    db.table("settings").create({"key": str, "value": str, "updated_at": str}, pk="key")
+    db.table("alerts").create(
         {"id": int, "at": str, "kind": str, "message": str, "resolved_at": str},
         pk="id", not_null={"at", "kind", "message"},
     )
-    db["messages"].add_column("redacted_at", str)
-    db["hosts"].add_column("active", int, not_null_default=1)
+    db.table("messages").add_column("redacted_at", str)
+    db.table("hosts").add_column("active", int, not_null_default=1)
 
 
 @migrations()
-def m004_import_previews(db):
+def m004_import_previews(db: Database) -> None:
     """Hosts parsed from an uploaded file, waiting up to 15 minutes for the admin's confirmation (never the file)."""
-    db["import_previews"].create(
+    db.table("import_previews").create(
         {"id": str, "admin_id": int, "hosts": str, "created_at": str, "expires_at": str},
         pk="id", not_null={"admin_id", "hosts", "created_at", "expires_at"},
     )
 
 
 @migrations()
-def m005_schools(db):
+def m005_schools(db: Database) -> None:
     """Issue 4: school visits and their rosters (names, role, class only; R34), deleted after the visit day."""
-    db["school_visits"].create(
+    db.table("school_visits").create(
         {"id": int, "school": str, "visit_date": str, "host_id": int, "arrival_time": str, "teacher_phone": str,
          "created_at": str, "expires_at": str},
         pk="id", not_null={"school", "visit_date", "created_at", "expires_at"},
     )
-    db["school_visits"].create_index(["expires_at"])
-    db["school_people"].create(
+    db.table("school_visits").create_index(["expires_at"])
+    db.table("school_people").create(
         {"id": int, "visit_id": int, "first_name": str, "last_name": str, "role": str, "class_name": str,
          "arrived_at": str},
         pk="id", foreign_keys=[("visit_id", "school_visits", "id")], not_null={"visit_id", "first_name", "role"},
     )
-    db["school_people"].create_index(["visit_id"])
+    db.table("school_people").create_index(["visit_id"])
     # Apprenticeship consent (docs/architecture.md, data map): 12 months from consent, or deleted at once on withdrawal.
-    db["consents"].create(
+    db.table("consents").create(
         {"id": int, "key": str, "name": str, "email": str, "school": str, "purpose": str, "policy_version": str,
          "given_at": str, "expires_at": str},
         pk="id", not_null={"key", "name", "email", "school", "purpose", "policy_version", "given_at", "expires_at"},
     )
-    db["consents"].create_index(["expires_at"])
+    db.table("consents").create_index(["expires_at"])
     # A parsed roster waiting up to 15 minutes for the admin's confirmation (never the file).
-    db["school_previews"].create(
+    db.table("school_previews").create(
         {"id": str, "admin_id": int, "data": str, "created_at": str, "expires_at": str},
         pk="id", not_null={"admin_id", "data", "created_at", "expires_at"},
     )
 
 
 @migrations()
-def m006_message_deadlines(db):
+def m006_message_deadlines(db: Database) -> None:
     """Issue 8: a message in flight carries the time by which it must be settled and the worker process sending it,
     so a sweeper can settle what a crash, a hang or a stopped worker left behind. `reason` is a word saying why a
     message failed or was not sent (no personal data). `health` holds one row for the health check's write probe."""
-    db["messages"].add_column("deadline", str)
-    db["messages"].add_column("owner", str)
-    db["messages"].add_column("reason", str)
-    db["messages"].create_index(["status", "deadline"])
-    db["health"].create({"id": int, "at": str}, pk="id")
+    db.table("messages").add_column("deadline", str)
+    db.table("messages").add_column("owner", str)
+    db.table("messages").add_column("reason", str)
+    db.table("messages").create_index(["status", "deadline"])
+    db.table("health").create({"id": int, "at": str}, pk="id")

@@ -16,7 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 
 from kiosk.admin import audit
-from kiosk.db import now, timestamp, write_transaction
+from kiosk.db import now, query_one, timestamp, write_transaction
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
@@ -164,18 +164,19 @@ def session_admin(db, token):
     """The admin of a live session, noting the activity; None (and the session ended) when idle or too old."""
     if not token:
         return None
-    row = db.execute(
+    row = query_one(
+        db,
         "SELECT s.admin_id, a.username, s.created_at, s.last_seen_at FROM admin_sessions s "
         "JOIN admins a ON a.id = s.admin_id WHERE s.token_hash = ?",
         [_token_hash(token)],
-    ).fetchone()
+    )
     if row is None:
         return None
-    if row[2] < _oldest_allowed_start() or row[3] < _last_activity_allowed():
+    if row["created_at"] < _oldest_allowed_start() or row["last_seen_at"] < _last_activity_allowed():
         end_session(db, token)
         return None
     db.execute("UPDATE admin_sessions SET last_seen_at = ? WHERE token_hash = ?", [timestamp(), _token_hash(token)])
-    return Admin(row[0], row[1])
+    return Admin(row["admin_id"], row["username"])
 
 
 def end_session(db, token):

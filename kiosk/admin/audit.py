@@ -46,12 +46,12 @@ def _checked(value):
 
 
 def latest(db, limit=LATEST):
-    rows = db.execute(
+    rows = db.query(
         "SELECT e.at, a.username, e.action, e.target FROM audit_events e LEFT JOIN admins a ON a.id = e.admin_id "
         "ORDER BY e.id DESC LIMIT ?",
         [limit],
-    ).fetchall()
-    return [AuditEvent(*row) for row in rows]
+    )
+    return [AuditEvent(**row) for row in rows]
 
 
 # Alerts: raised by the abuse guard and the SMS dispatch, shown in the admin area's banner, resolved by an admin.
@@ -64,8 +64,8 @@ def raise_alert(db, kind, message):
 
 
 def open_alerts(db):
-    rows = db.execute("SELECT id, at, kind, message FROM alerts WHERE resolved_at IS NULL ORDER BY id DESC")
-    return [Alert(*row) for row in rows.fetchall()]
+    rows = db.query("SELECT id, at, kind, message FROM alerts WHERE resolved_at IS NULL ORDER BY id DESC")
+    return [Alert(**row) for row in rows]
 
 
 def resolve_alert(db, alert_id):

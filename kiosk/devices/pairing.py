@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from flask import current_app
 
-from kiosk.db import now, timestamp, write_transaction
+from kiosk.db import now, query_one, query_value, timestamp, write_transaction
 
 # No 0/O, 1/I/L: a code is read off one screen and typed on another.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -62,11 +62,8 @@ def create_pairing_code(db, name):
 
 def pairing_code_name(db, typed):
     """The tablet name a valid code would pair, or None."""
-    row = db.execute(
-        "SELECT name FROM pairing_codes WHERE code_hash = ? AND used_at IS NULL AND expires_at > ?",
-        [_hash(normalise_code(typed)), timestamp()],
-    ).fetchone()
-    return row[0] if row else None
+    return query_value(db, "SELECT name FROM pairing_codes WHERE code_hash = ? AND used_at IS NULL AND expires_at > ?",
+                       [_hash(normalise_code(typed)), timestamp()])
 
 
 def pair(db, typed):
@@ -74,45 +71,40 @@ def pair(db, typed):
     token = secrets.token_urlsafe(32)
     with write_transaction(db):
         code_hash = _hash(normalise_code(typed))
-        row = db.execute(
-            "SELECT name FROM pairing_codes WHERE code_hash = ? AND used_at IS NULL AND expires_at > ?",
-            [code_hash, timestamp()],
-        ).fetchone()
-        if row is None:
+        name = query_value(db, "SELECT name FROM pairing_codes WHERE code_hash = ? AND used_at IS NULL "
+                                "AND expires_at > ?", [code_hash, timestamp()])
+        if name is None:
             raise PairingError(typed)
         db.execute("UPDATE pairing_codes SET used_at = ? WHERE code_hash = ?", [timestamp(), code_hash])
-        device_id = db["devices"].insert(
-            {"name": row[0], "token_hash": _hash(token), "created_at": timestamp()}
-        ).last_pk
+        device_id = db["devices"].insert({"name": name, "token_hash": _hash(token), "created_at": timestamp()}).last_pk
     return get_device(db, device_id), token
+
+
+_COLUMNS = "id, name, created_at, last_seen_at, revoked_at"
 
 
 def device_for_token(db, token):
     """The paired, unrevoked device holding this credential, or None; notes when it was last seen."""
     if not token:
         return None
-    row = db.execute(
-        "SELECT id, name, created_at, last_seen_at, revoked_at FROM devices WHERE token_hash = ? "
-        "AND revoked_at IS NULL", [_hash(token)],
-    ).fetchone()
+    row = query_one(db, f"SELECT {_COLUMNS} FROM devices WHERE token_hash = ? AND revoked_at IS NULL",  # noqa: S608
+                    [_hash(token)])
     if row is None:
         return None
-    device = Device(*row)
+    device = Device(**row)
     if device.last_seen_at is None or device.last_seen_at < timestamp(now() - LAST_SEEN_EVERY):
         db.execute("UPDATE devices SET last_seen_at = ? WHERE id = ?", [timestamp(), device.id])
     return device
 
 
 def get_device(db, device_id):
-    row = db.execute("SELECT id, name, created_at, last_seen_at, revoked_at FROM devices WHERE id = ?",
-                     [device_id]).fetchone()
-    return Device(*row) if row else None
+    row = query_one(db, f"SELECT {_COLUMNS} FROM devices WHERE id = ?", [device_id])  # noqa: S608
+    return Device(**row) if row else None
 
 
 def list_devices(db):
-    rows = db.execute("SELECT id, name, created_at, last_seen_at, revoked_at FROM devices ORDER BY revoked_at "
-                      "IS NOT NULL, name").fetchall()
-    return [Device(*row) for row in rows]
+    rows = db.query(f"SELECT {_COLUMNS} FROM devices ORDER BY revoked_at IS NOT NULL, name")  # noqa: S608
+    return [Device(**row) for row in rows]
 
 
 def rename_device(db, device_id, name):

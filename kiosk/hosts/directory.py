@@ -45,11 +45,11 @@ def fts_query(text):
 
 def get_host(db, host_id, *, active_only=True):
     """The host with this id; a deactivated host only when active_only is False (its old visits, the admin)."""
-    row = db.execute(
+    rows = db.query(
         "SELECT id, name, phone, department, email, language FROM hosts WHERE id = ? AND (active OR NOT ?)",
         [host_id, active_only],
-    ).fetchone()
-    return Host(*row) if row else None
+    )
+    return next((Host(**row) for row in rows), None)
 
 
 def search_hosts(db, query, *, limit):
@@ -57,15 +57,15 @@ def search_hosts(db, query, *, limit):
     match = fts_query(query)
     if not match:
         return []
-    rows = db.execute(
+    rows = db.query(
         """
         SELECT hosts.id, hosts.name, hosts.department FROM hosts_fts
         JOIN hosts ON hosts.id = hosts_fts.rowid
         WHERE hosts_fts MATCH ? AND hosts.active LIMIT ?
         """,
         [match, limit],
-    ).fetchall()
-    return sorted(({"id": r[0], "name": r[1], "department": r[2]} for r in rows), key=lambda h: fold(h["name"]))
+    )
+    return sorted(rows, key=lambda host: fold(host["name"]))
 
 
 HOST_FIELDS = ("name", "phone", "department", "email", "language")
@@ -105,11 +105,12 @@ def _save_result(hosts, inserts, updates):
 
 def _plan_save(db, hosts):
     existing, by_phone, by_email = {}, {}, {}
-    for host_id, *values in db.execute("SELECT id, name, phone, department, email, language FROM hosts"):
-        existing[host_id] = tuple(values)
-        by_phone[values[1]] = host_id
-        if values[3]:
-            by_email[values[3].casefold()] = host_id
+    for stored in db.query("SELECT id, name, phone, department, email, language FROM hosts"):
+        host_id = stored.pop("id")
+        existing[host_id] = stored
+        by_phone[stored["phone"]] = host_id
+        if stored["email"]:
+            by_email[stored["email"].casefold()] = host_id
     now = timestamp()
     inserts, updates = [], []
     for host in hosts:
@@ -117,14 +118,14 @@ def _plan_save(db, hosts):
         host_id = by_phone.get(row["phone"]) or by_email.get((row["email"] or "").casefold())
         if host_id is None:
             inserts.append({**row, "search": search_key(row["name"]), "created_at": now, "updated_at": now})
-        elif existing[host_id] != tuple(row.values()):
+        elif existing[host_id] != row:
             updates.append({**row, "search": search_key(row["name"]), "updated_at": now, "id": host_id})
     return inserts, updates
 
 
 def list_hosts(db):
-    rows = db.execute("SELECT id, name, phone, department, email, language FROM hosts ORDER BY search").fetchall()
-    return [Host(*row) for row in rows]
+    rows = db.query("SELECT id, name, phone, department, email, language FROM hosts ORDER BY search")
+    return [Host(**row) for row in rows]
 
 
 # Import and export
@@ -308,29 +309,28 @@ class HostConflictError(ValueError):
 
 
 # count(*) OVER () gives the number of matches before the LIMIT, in the same query.
-_ALL = "SELECT id, name, phone, department, email, language, active, count(*) OVER () FROM hosts"
-_FOUND = ("SELECT id, name, phone, department, email, language, active, count(*) OVER () FROM hosts "
+_ALL = "SELECT id, name, phone, department, email, language, active, count(*) OVER () AS total FROM hosts"
+_FOUND = ("SELECT id, name, phone, department, email, language, active, count(*) OVER () AS total FROM hosts "
           "WHERE id IN (SELECT rowid FROM hosts_fts WHERE hosts_fts MATCH ?)")
 IMPORT_PREVIEW_MINUTES = 15
 
 
 def get_host_entry(db, host_id):
-    row = db.execute(
-        "SELECT id, name, phone, department, email, language, active FROM hosts WHERE id = ?", [host_id]
-    ).fetchone()
-    return HostEntry(*row) if row else None
+    rows = db.query("SELECT id, name, phone, department, email, language, active FROM hosts WHERE id = ?", [host_id])
+    return next((HostEntry(**row) for row in rows), None)
 
 
 def find_hosts(db, query="", *, limit):
     """Up to `limit` hosts, active or not, with a name word starting with each word of `query`; and the total."""
     match = fts_query(query)
     if match:
-        rows = db.execute(_FOUND + " ORDER BY search LIMIT ?", [match, limit]).fetchall()
+        rows = list(db.query(_FOUND + " ORDER BY search LIMIT ?", [match, limit]))
     elif query.strip():
         rows = []  # only punctuation: nothing can match
     else:
-        rows = db.execute(_ALL + " ORDER BY search LIMIT ?", [limit]).fetchall()
-    return [HostEntry(*row[:-1]) for row in rows], (rows[0][-1] if rows else 0)
+        rows = list(db.query(_ALL + " ORDER BY search LIMIT ?", [limit]))
+    total = rows[0]["total"] if rows else 0
+    return [HostEntry(**{key: value for key, value in row.items() if key != "total"}) for row in rows], total
 
 
 def check_host_field(name, text, *, region):

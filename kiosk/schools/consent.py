@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from kiosk import db as store
-from kiosk.db import timestamp, wipe_wal
+from kiosk.db import query_one, timestamp, wipe_wal
 from kiosk.spreadsheet import FORMULA_TRIGGERS, write_csv
 from kiosk.text import is_email
 
@@ -83,9 +83,9 @@ _COLUMNS = "id, school, name, email, purpose, policy_version, given_at, expires_
 
 def list_consents(db):
     """Every consent that has not expired, by school, then name."""
-    rows = db.execute(f"SELECT {_COLUMNS} FROM consents WHERE expires_at > ? ORDER BY school, name",  # noqa: S608
-                      [timestamp()]).fetchall()
-    return [Consent(*row) for row in rows]
+    rows = db.query(f"SELECT {_COLUMNS} FROM consents WHERE expires_at > ? ORDER BY school, name",  # noqa: S608
+                    [timestamp()])
+    return [Consent(**row) for row in rows]
 
 
 def withdraw(db, consent_id):
@@ -109,9 +109,9 @@ def consent_for_token(db, token):
         consent_id, key = _serializer().loads(token)
     except (BadSignature, TypeError, ValueError):
         return None
-    row = db.execute(f"SELECT {_COLUMNS} FROM consents WHERE id = ? AND key = ? AND expires_at > ?",  # noqa: S608
-                     [consent_id, key, timestamp()]).fetchone()
-    return Consent(*row) if row else None
+    row = query_one(db, f"SELECT {_COLUMNS} FROM consents WHERE id = ? AND key = ? AND expires_at > ?",  # noqa: S608
+                    [consent_id, key, timestamp()])
+    return Consent(**row) if row else None
 
 
 def export_consents(db, stream, link_for):

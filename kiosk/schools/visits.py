@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 
 from kiosk import db as store
 from kiosk import i18n, previews, sensitive
-from kiosk.db import timestamp, write_transaction
+from kiosk.db import query_one, query_value, timestamp, write_transaction
 from kiosk.hosts.directory import fold, get_host
 from kiosk.messaging import notify
 from kiosk.messaging.notify import OutgoingSms
@@ -225,29 +225,29 @@ class SchoolVisit:
 
 _VISITS = """
     SELECT v.id, v.school, v.visit_date, v.host_id, v.arrival_time, v.teacher_phone,
-           (SELECT count(*) FROM school_people p WHERE p.visit_id = v.id),
-           (SELECT count(*) FROM school_people p WHERE p.visit_id = v.id AND p.arrived_at IS NOT NULL)
+           (SELECT count(*) FROM school_people p WHERE p.visit_id = v.id) AS people,
+           (SELECT count(*) FROM school_people p WHERE p.visit_id = v.id AND p.arrived_at IS NOT NULL) AS arrived
     FROM school_visits v WHERE v.expires_at > ?
 """
 
 
 def list_visits(db):
     """Every visit that has not expired, the soonest first."""
-    rows = db.execute(_VISITS + " ORDER BY v.visit_date, v.arrival_time, v.school", [timestamp()]).fetchall()
-    return [SchoolVisit(*row) for row in rows]
+    rows = db.query(_VISITS + " ORDER BY v.visit_date, v.arrival_time, v.school", [timestamp()])
+    return [SchoolVisit(**row) for row in rows]
 
 
 def visits_today(db):
-    rows = db.execute(_VISITS + " AND v.visit_date = ? ORDER BY v.arrival_time, v.school",
-                      [timestamp(), today().isoformat()]).fetchall()
-    return [SchoolVisit(*row) for row in rows]
+    rows = db.query(_VISITS + " AND v.visit_date = ? ORDER BY v.arrival_time, v.school",
+                    [timestamp(), today().isoformat()])
+    return [SchoolVisit(**row) for row in rows]
 
 
 def get_visit(db, visit_id, *, today_only=False):
     query = _VISITS + " AND v.id = ?" + (" AND v.visit_date = ?" if today_only else "")
     args = [timestamp(), visit_id] + ([today().isoformat()] if today_only else [])
-    row = db.execute(query, args).fetchone()
-    return SchoolVisit(*row) if row else None
+    row = query_one(db, query, args)
+    return SchoolVisit(**row) if row else None
 
 
 def save_preview(db, visit, roster, *, admin_id):
@@ -335,8 +335,8 @@ def _record_group(db, visit, member_ids, kiosk_id):
     reception = reception_phone()
     record_id = secrets.token_urlsafe(16)
     with write_transaction(db):
-        earlier = db.execute("SELECT count(*) FROM school_people WHERE visit_id = ? AND arrived_at IS NOT NULL",
-                             [visit.id]).fetchone()[0]
+        earlier = query_value(db, "SELECT count(*) FROM school_people WHERE visit_id = ? AND arrived_at IS NOT NULL",
+                              [visit.id])
         ids = [int(i) for i in member_ids]
         new = db.execute(
             "UPDATE school_people SET arrived_at = ? WHERE visit_id = ? AND arrived_at IS NULL "
