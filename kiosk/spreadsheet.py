@@ -11,8 +11,13 @@ import io
 import re
 import zipfile
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import TYPE_CHECKING, AnyStr, TextIO
+
+if TYPE_CHECKING:  # openpyxl is imported only when an XLSX file comes
+    from openpyxl.workbook.workbook import Workbook
 
 MAX_ROWS = 100_000
 MAX_COLUMNS = 1_000
@@ -44,12 +49,20 @@ class Row:
 
 
 @dataclass(frozen=True)
+class LineProblem:
+    """A row that cannot be used: the line the spreadsheet shows it on, and why ("the name is missing")."""
+
+    line: int
+    message: str
+
+
+@dataclass(frozen=True)
 class Table:
     header: list[str]
     rows: list[Row]
 
 
-def read_table(data: bytes, filename: str, *, max_rows=MAX_ROWS, max_columns=MAX_COLUMNS) -> Table:
+def read_table(data: bytes, filename: str, *, max_rows: int = MAX_ROWS, max_columns: int = MAX_COLUMNS) -> Table:
     """The first sheet of an XLSX file, or a CSV file, as a normalised header and trimmed rows.
 
     The content decides the format, not the name: a ZIP is read as XLSX, anything else as CSV text.
@@ -63,13 +76,13 @@ def read_table(data: bytes, filename: str, *, max_rows=MAX_ROWS, max_columns=MAX
     return _table(records, max_rows=max_rows, max_columns=max_columns)
 
 
-def safe_cell(value) -> str:
+def safe_cell(value: object) -> str:
     """The text of a cell for export, with a ' in front if a spreadsheet could read it as a formula (R28)."""
     text = "" if value is None else str(value)
     return ESCAPE + text if text.startswith(_ESCAPED) else text
 
 
-def write_csv(rows, header, stream):
+def write_csv(rows: Iterable[Iterable[object]], header: Iterable[str], stream: TextIO) -> None:
     """Write RFC 4180 CSV with safe cells to a text stream opened with encoding="utf-8", newline="".
 
     The byte order mark makes Excel read the file as UTF-8, so æ, ø and å survive.
@@ -80,7 +93,7 @@ def write_csv(rows, header, stream):
     writer.writerows([safe_cell(value) for value in row] for row in rows)
 
 
-def _table(records, *, max_rows, max_columns):
+def _table(records: Iterable[tuple[int, list[str]]], *, max_rows: int, max_columns: int) -> Table:
     rows = ((line, cells) for line, cells in records if any(cells))
     header = _header(next(rows, None), max_columns)
     table = Table(header, [])
@@ -94,7 +107,7 @@ def _table(records, *, max_rows, max_columns):
     return table
 
 
-def _header(first, max_columns):
+def _header(first: tuple[int, list[str]] | None, max_columns: int) -> list[str]:
     if first is None:
         raise SpreadsheetError("The file has no header row: it is empty or has only blank lines.")
     _, cells = first
@@ -109,19 +122,19 @@ def _header(first, max_columns):
     return names
 
 
-def _check_width(line, cells, max_columns):
+def _check_width(line: int, cells: list[str], max_columns: int) -> None:
     if len(cells) > max_columns and any(cells[max_columns:]):
         raise SpreadsheetError(f"Line {line} has more than {max_columns:,} columns.")
 
 
-def _values(header, cells):
+def _values(header: list[str], cells: list[str]) -> dict[str, str]:
     values = dict.fromkeys(header, "")
     values.update(zip(header, cells, strict=False))  # short rows keep "" for the missing cells
     values.pop("", None)
     return values
 
 
-def _clean(text):
+def _clean(text: str) -> str:
     """Trim spaces, and undo safe_cell(): a ' that escapes a formula trigger or another '."""
     text = text.strip()
     return text[1:] if text.startswith(ESCAPE) and text[1:].startswith(_ESCAPED) else text
@@ -130,7 +143,7 @@ def _clean(text):
 # CSV
 
 
-def _decode(data):
+def _decode(data: bytes) -> str:
     if data.startswith(OLE_MAGIC):
         raise SpreadsheetError("This is an old-style Excel file (.xls), which cannot be read. " + SAVE_AS)
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -143,7 +156,7 @@ def _decode(data):
         return _decode_as(data, "cp1252")  # Excel's "CSV (comma delimited)" on Windows
 
 
-def _refuse_mixed(data):
+def _refuse_mixed(data: bytes) -> None:
     """A file that is neither all UTF-8 nor all Windows-1252 (lines pasted together from two sources) would show
     "Ã˜degÃ¥rd" for "Ødegård" whichever way it is read: refuse it, naming the first line that is not UTF-8."""
     lines = data.split(b"\n")
@@ -155,7 +168,7 @@ def _refuse_mixed(data):
             "with letters like Æ, Ø or Å, so names like Ødegård would come out garbled. " + SAVE_AS)
 
 
-def _is_utf8(line):
+def _is_utf8(line: bytes) -> bool:
     try:
         line.decode("utf-8")
     except UnicodeDecodeError:
@@ -163,7 +176,7 @@ def _is_utf8(line):
     return True
 
 
-def _text_only(content):
+def _text_only(content: AnyStr) -> AnyStr:
     """Refuse NUL and other control characters (bytes or str): no spreadsheet exports them in CSV."""
     pattern = _CONTROL if isinstance(content, str) else _CONTROL_BYTES
     if pattern.search(content):
@@ -171,14 +184,14 @@ def _text_only(content):
     return content
 
 
-def _decode_as(data, encoding):
+def _decode_as(data: bytes, encoding: str) -> str:
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as e:
         raise SpreadsheetError("The letters in this file could not be read. " + SAVE_AS) from e
 
 
-def _csv_records(text):
+def _csv_records(text: str) -> Iterator[tuple[int, list[str]]]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text), skipinitialspace=True)
     line = 0
     try:
@@ -191,7 +204,7 @@ def _csv_records(text):
         ) from e
 
 
-def sniff_delimiter(text):
+def sniff_delimiter(text: str) -> str:
     """Comma, semicolon or tab: whichever the first non-blank line has most of, outside quotes."""
     counts = dict.fromkeys(DELIMITERS, 0)
     quoted = seen = False
@@ -211,7 +224,7 @@ def sniff_delimiter(text):
 # XLSX
 
 
-def _xlsx_records(data, filename):
+def _xlsx_records(data: bytes, filename: str) -> Iterator[tuple[int, list[str]]]:
     _check_zip(data, filename)
     workbook = _open_workbook(data)
     try:
@@ -221,7 +234,7 @@ def _xlsx_records(data, filename):
         workbook.close()
 
 
-def _check_zip(data, filename):
+def _check_zip(data: bytes, filename: str) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
@@ -233,7 +246,7 @@ def _check_zip(data, filename):
         raise SpreadsheetError("This Excel file is too large when unpacked. Split it into smaller files.")
 
 
-def _open_workbook(data):
+def _open_workbook(data: bytes) -> "Workbook":
     # openpyxl takes a while to import, and only XLSX files need it.
     import openpyxl
 
@@ -243,7 +256,7 @@ def _open_workbook(data):
         raise SpreadsheetError("This Excel file is damaged and cannot be read. " + SAVE_AS) from e
 
 
-def _sheet_values(workbook):
+def _sheet_values(workbook: "Workbook") -> Iterator[tuple[object, ...]]:
     try:
         sheet = workbook.worksheets[0]
         # The stored sheet size can be wrong or huge; read each row to its last cell instead.
@@ -253,7 +266,7 @@ def _sheet_values(workbook):
         raise SpreadsheetError("This Excel file is damaged and cannot be read. " + SAVE_AS) from e
 
 
-def _cell_text(value):
+def _cell_text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):

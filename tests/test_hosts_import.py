@@ -2,8 +2,8 @@ import io
 
 import pytest
 
-from kiosk.hosts.directory import RowError, export_hosts, list_hosts, parse_hosts, save_hosts
-from kiosk.spreadsheet import Row, SpreadsheetError, Table, read_table
+from kiosk.hosts.directory import export_hosts, list_hosts, parse_hosts, save_hosts
+from kiosk.spreadsheet import LineProblem, Row, SpreadsheetError, Table, read_table
 
 HEADER = "name,phone,department,email,language"
 
@@ -129,7 +129,7 @@ def test_control_characters_in_a_department_are_refused():
     table = Table(["name", "phone", "department"], [row])
 
     assert parse_hosts(table, region="NO").errors == [
-        RowError(2, "the department contains a line break or another invisible character")
+        LineProblem(2, "the department contains a line break or another invisible character")
     ]
 
 
@@ -155,21 +155,21 @@ def test_r28_import_rejects_a_name_that_starts_with_a_formula_trigger(name):
     result = parse(f"{quoted},41234567,,,")
 
     assert result.hosts == []
-    assert result.errors == [RowError(2, "the name starts with =, +, -, @ or a tab, which a spreadsheet would run as "
-                                         "a formula")]
+    assert result.errors == [LineProblem(2, "the name starts with =, +, -, @ or a tab, which a spreadsheet would "
+                                            "run as a formula")]
 
 
 def test_a_phone_number_twice_in_the_file_is_an_error_on_the_later_line():
     result = parse("Kari,41234567,,,", "Ola,,,,", "Kari B,412 34 567,,,")
 
-    assert result.errors[1] == RowError(4, "the phone number is also on line 2")
+    assert result.errors[1] == LineProblem(4, "the phone number is also on line 2")
     assert [h["name"] for h in result.hosts] == ["Kari"]
 
 
 def test_an_email_twice_in_the_file_is_an_error_on_the_later_line():
     result = parse("Kari,41234567,,kari@example.no,", "Kari B,41234568,,KARI@example.no,")
 
-    assert result.errors == [RowError(3, "the e-mail address is also on line 2")]
+    assert result.errors == [LineProblem(3, "the e-mail address is also on line 2")]
 
 
 # Export

@@ -9,8 +9,8 @@ from functools import partial
 from kiosk import i18n, previews
 from kiosk.db import FTS5_SECURE_DELETE, timestamp, wipe_wal, write_transaction
 from kiosk.phone import InvalidPhoneError, PhoneNumber
-from kiosk.spreadsheet import FORMULA_TRIGGERS, SpreadsheetError, write_csv
-from kiosk.text import is_email
+from kiosk.spreadsheet import LineProblem, SpreadsheetError, write_csv
+from kiosk.text import TextError, cell_text, is_email
 
 # Letters that Unicode does not decompose, folded so a visitor can type them on any keyboard.
 _LETTERS = str.maketrans({"ø": "o", "æ": "ae", "å": "a", "ß": "ss", "đ": "d", "ł": "l", "þ": "th", "ð": "d"})
@@ -144,28 +144,17 @@ LANGUAGES = tuple(i18n.LANGUAGES)  # the languages an SMS can be written in
 LANGUAGE_ALIASES = {"no": "nb"}
 NAME_MAX_LENGTH = 100
 TEXT_MAX_LENGTH = 200
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-@dataclass(frozen=True)
-class RowError:
-    line: int
-    message: str
 
 
 @dataclass(frozen=True)
 class HostImport:
     hosts: list[dict] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
+    errors: list[LineProblem] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
 
 
-class _RowProblem(ValueError):
-    """One cell cannot be used; the message completes "line N: ..."."""
-
-
 def parse_hosts(table, *, region):
-    """Hosts from a table (see kiosk.spreadsheet.read_table), with every unusable row as a RowError.
+    """Hosts from a table (see kiosk.spreadsheet.read_table), with every unusable row as a LineProblem.
 
     Raises SpreadsheetError when the table has no name or no phone column. Phone numbers without a country
     code are read in `region`; they must be mobile numbers but may be from any country.
@@ -178,8 +167,8 @@ def parse_hosts(table, *, region):
         try:
             host = _parse_row(row, columns, checks)
             _claim(host, row.line, first_line)
-        except _RowProblem as e:
-            result.errors.append(RowError(row.line, str(e)))
+        except TextError as e:
+            result.errors.append(LineProblem(row.line, str(e)))
         else:
             result.hosts.append(host)
     return result
@@ -214,10 +203,10 @@ def _parse_row(row, columns, checks):
     for name, check in checks.items():
         try:
             host[name] = check(row.values.get(columns.get(name), ""))
-        except _RowProblem as e:
+        except TextError as e:
             problems.append(str(e))
     if problems:
-        raise _RowProblem("; ".join(problems))
+        raise TextError("; ".join(problems))
     return host
 
 
@@ -226,7 +215,7 @@ def _claim(host, line, first_line):
     keys = [("phone number", host["phone"]), ("e-mail address", (host["email"] or "").casefold())]
     for label, value in keys:
         if value and (label, value) in first_line:
-            raise _RowProblem(f"the {label} is also on line {first_line[label, value]}")
+            raise TextError(f"the {label} is also on line {first_line[label, value]}")
     for label, value in keys:
         if value:
             first_line[label, value] = line
@@ -234,32 +223,22 @@ def _claim(host, line, first_line):
 
 def _name(text):
     if not text:
-        raise _RowProblem("the name is missing")
-    if text.startswith(FORMULA_TRIGGERS):
-        raise _RowProblem("the name starts with =, +, -, @ or a tab, which a spreadsheet would run as a formula")
-    return _plain_text(text, "name", NAME_MAX_LENGTH)
+        raise TextError("the name is missing")
+    return cell_text(text, "name", NAME_MAX_LENGTH)
 
 
 def _department(text):
-    return _plain_text(text, "department", TEXT_MAX_LENGTH) or None
-
-
-def _plain_text(text, label, max_length):
-    if _CONTROL.search(text):
-        raise _RowProblem(f"the {label} contains a line break or another invisible character")
-    if len(text) > max_length:
-        raise _RowProblem(f"the {label} is longer than {max_length} characters")
-    return text
+    return cell_text(text, "department", TEXT_MAX_LENGTH, may_be_formula=True) or None
 
 
 def _phone(text, *, region):
     text = text.removeprefix("'").strip()  # Excel's mark for "keep this number as text"
     if not text:
-        raise _RowProblem("the phone number is missing")
+        raise TextError("the phone number is missing")
     try:
         return _parse_phone(text, region)
     except InvalidPhoneError as e:
-        raise _RowProblem(f"the phone number {text} cannot be used: {e.message}") from e
+        raise TextError(f"the phone number {text} cannot be used: {e.message}") from e
 
 
 def _parse_phone(text, region):
@@ -275,7 +254,7 @@ def _parse_phone(text, region):
 
 def _email(text):
     if text and (len(text) > TEXT_MAX_LENGTH or not is_email(text)):
-        raise _RowProblem(f"the e-mail address {text} is not valid")
+        raise TextError(f"the e-mail address {text} is not valid")
     return text or None
 
 
@@ -283,7 +262,7 @@ def _language(text):
     code = text.casefold().replace("_", "-").partition("-")[0]
     code = LANGUAGE_ALIASES.get(code, code)
     if code and code not in LANGUAGES:
-        raise _RowProblem(f"the language {text} is not one we know (use {', '.join(LANGUAGES)})")
+        raise TextError(f"the language {text} is not one we know (use {', '.join(LANGUAGES)})")
     return code or None
 
 

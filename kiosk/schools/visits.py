@@ -5,9 +5,7 @@ number or a birth date, or with other columns, is refused before any of it is st
 """
 
 import json
-import re
 import secrets
-import unicodedata
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
@@ -23,7 +21,8 @@ from kiosk.messaging import notify
 from kiosk.messaging.notify import OutgoingSms
 from kiosk.messaging.texts import reception_messages, unannounced_alert
 from kiosk.settings import reception_phone, setting
-from kiosk.spreadsheet import FORMULA_TRIGGERS, SpreadsheetError, read_table
+from kiosk.spreadsheet import LineProblem, SpreadsheetError, read_table
+from kiosk.text import cell_text
 from kiosk.walkin.checkin import create_visit
 
 OSLO = store.OFFICE_TIMEZONE
@@ -43,7 +42,6 @@ ROLES = {
     "pupil": ("pupil", "student", "elev", "pupils", "students", "elever"),
     "teacher": ("teacher", "lærer", "lærar", "laerer", "larer", "laerar", "teachers", "lærere", "lærarar"),
 }
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 SENSITIVE_MESSAGE = (
     "This list holds something that looks like a national identity number or a date of birth ({where}). "
     "Nothing of it has been saved. Remove it and upload the list again: a roster may only hold names, role "
@@ -68,18 +66,12 @@ class Person:
         return f"{self.first_name} {self.last_name[:1]}.".strip() if self.last_name else self.first_name
 
 
-@dataclass(frozen=True)
-class RosterLine:
-    line: int
-    message: str
-
-
 @dataclass
 class Roster:
     people: list[Person] = field(default_factory=list)
     lines: list[int] = field(default_factory=list)
-    errors: list[RosterLine] = field(default_factory=list)
-    duplicates: list[RosterLine] = field(default_factory=list)
+    errors: list[LineProblem] = field(default_factory=list)
+    duplicates: list[LineProblem] = field(default_factory=list)
 
 
 # Parsing
@@ -145,11 +137,11 @@ def _roster(rows):
         try:
             person = _person(values)
         except ValueError as e:
-            roster.errors.append(RosterLine(line, str(e)))
+            roster.errors.append(LineProblem(line, str(e)))
             continue
         key = (fold(f"{person.first_name} {person.last_name}"), fold(person.class_name))
         if key in first_line:
-            roster.duplicates.append(RosterLine(line, f"the same person as on line {first_line[key]}"))
+            roster.duplicates.append(LineProblem(line, f"the same person as on line {first_line[key]}"))
             continue
         first_line[key] = line
         roster.people.append(person)
@@ -171,14 +163,7 @@ def _person(values):
 
 
 def _text(text, label, max_length):
-    text = unicodedata.normalize("NFC", text.strip())
-    if text.startswith(FORMULA_TRIGGERS):
-        raise ValueError(f"the {label} starts with =, +, -, @ or a tab, which a spreadsheet would run as a formula")
-    if _CONTROL.search(text):
-        raise ValueError(f"the {label} contains a line break or another invisible character")
-    if len(text) > max_length:
-        raise ValueError(f"the {label} is longer than {max_length} characters")
-    return text
+    return cell_text(text.strip(), label, max_length)
 
 
 def _role(text):
