@@ -36,10 +36,6 @@ class LoginForm(AdminForm):
     password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
 
 
-class ButtonForm(AdminForm):
-    """A button that acts (delete, withdraw): nothing but the CSRF token."""
-
-
 class PreviewConfirmForm(AdminForm):
     """Confirm a host import or a school roster kept as a preview."""
 

@@ -7,7 +7,7 @@ The uploaded file is read in memory and never kept; a refused roster (R34) leave
 from flask import Blueprint, current_app, flash, g, redirect, render_template, url_for
 
 from kiosk.admin import audit
-from kiosk.admin.forms import ButtonForm, PreviewConfirmForm
+from kiosk.admin.forms import PreviewConfirmForm
 from kiosk.db import get_db
 from kiosk.errors import form_status
 from kiosk.hosts import directory
@@ -23,8 +23,7 @@ HOST_CHOICES_LIMIT = 5000
 @bp.get("/")
 def visits():
     return render_template("admin/school_visits.html", visits=schools.list_visits(get_db()),
-                           hosts={host.id: host.name for host in directory.list_hosts(get_db())},
-                           delete_form=ButtonForm())
+                           hosts={host.id: host.name for host in directory.list_hosts(get_db())})
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -87,7 +86,7 @@ def consents():
     found = consent.list_consents(get_db())
     schools_seen = sorted({c.school for c in found})
     return render_template("admin/school_consents.html", by_school=[
-        (school, [c for c in found if c.school == school]) for school in schools_seen], form=ButtonForm())
+        (school, [c for c in found if c.school == school]) for school in schools_seen])
 
 
 @bp.post("/consents/<int:consent_id>/withdraw")
