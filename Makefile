@@ -30,11 +30,13 @@ run: $(VENV)/.runtime
 
 test: $(VENV)/.dev
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 # Everything but the Chromium tests, on both cores: for the edit-test loop. `make test` is what CI runs.
 test-fast: $(VENV)/.dev
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 -m "not browser"
 
 # The compiled .mo files are committed; tests/test_i18n.py fails when one is older than its .po.

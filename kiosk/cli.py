@@ -4,9 +4,10 @@ import io
 import os
 import sys
 from pathlib import Path
+from typing import IO
 
 import click
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from kiosk import demo, retention
@@ -28,7 +29,7 @@ IMPORT_MAX_BYTES = 20 * 1024 * 1024
 IMPORT_MAX_ROWS = 200_000
 
 
-def register(app):
+def register(app: Flask) -> None:
     app.cli.add_command(hosts_cli)
     app.cli.add_command(admin_cli)
     app.cli.add_command(kiosk_cli)
@@ -40,7 +41,7 @@ def register(app):
 @hosts_cli.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--skip-invalid", is_flag=True, help="Import the good rows even if some rows have problems.")
-def import_hosts_command(file, skip_invalid):
+def import_hosts_command(file: Path, skip_invalid: bool) -> None:
     """Add or update hosts from a CSV or Excel (.xlsx) FILE.
 
     Columns: name and phone (or navn and mobil), optional department, email, language. A host already in
@@ -65,7 +66,7 @@ def import_hosts_command(file, skip_invalid):
         click.echo(f"Ignored the columns: {', '.join(result.ignored_columns)}.")
 
 
-def _read_import_file(path):
+def _read_import_file(path: Path) -> bytes:
     try:
         with open(path, "rb") as handle:
             data = handle.read(IMPORT_MAX_BYTES + 1)
@@ -78,7 +79,7 @@ def _read_import_file(path):
     return data
 
 
-def _nothing_imported(result):
+def _nothing_imported(result: directory.HostImport) -> str:
     bad, good = len(result.errors), len(result.hosts)
     return (
         f"Nothing was imported: {bad} {'row has' if bad == 1 else 'rows have'} problems (listed above). "
@@ -88,7 +89,7 @@ def _nothing_imported(result):
 
 @hosts_cli.command("export")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file.")
-def export_hosts_command(output):
+def export_hosts_command(output: Path | None) -> None:
     """Write the directory as CSV (name, phone, department, email, language) to stdout or --output."""
     if output is None:
         with click.open_file("-", "wb") as stdout:
@@ -102,20 +103,20 @@ def export_hosts_command(output):
     click.echo(f"Exported {count} hosts to {output}.", err=True)
 
 
-def _export(binary):
+def _export(binary: IO[bytes]) -> int:
     stream = io.TextIOWrapper(binary, encoding="utf-8", newline="")
     count = directory.export_hosts(get_db(), stream)
     stream.detach()  # flushes, and leaves the binary stream open for its owner
     return count
 
 
-def _private(path, flags):
+def _private(path: str, flags: int) -> int:
     # The export holds names and mobile numbers: readable by its owner only.
     return os.open(path, flags, 0o600)
 
 
 @hosts_cli.command("list")
-def list_hosts_command():
+def list_hosts_command() -> None:
     """Show the directory: id, name, masked phone number, department, language."""
     hosts = directory.list_hosts(get_db())
     if not hosts:
@@ -131,7 +132,7 @@ def list_hosts_command():
 @admin_cli.command("create")
 @click.argument("username")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
-def create_admin_command(username, password_stdin):
+def create_admin_command(username: str, password_stdin: bool) -> None:
     """Create an admin account USERNAME; the password (at least 12 characters) is asked for twice."""
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -146,7 +147,7 @@ def create_admin_command(username, password_stdin):
 
 @kiosk_cli.command("pair")
 @click.option("--name", required=True, help="A name for the tablet, such as 'Reception left'.")
-def pair_command(name):
+def pair_command(name: str) -> None:
     """Print a one-time link (and code) that registers a tablet as a kiosk."""
     code = devices.create_pairing_code(get_db(), name)
     base = (current_app.config["PUBLIC_URL"] or "http://127.0.0.1:8000").rstrip("/")
@@ -156,7 +157,7 @@ def pair_command(name):
 
 @click.command("demo")
 @with_appcontext
-def demo_command():
+def demo_command() -> None:
     """Fill an empty directory with demo hosts (fictional names and numbers)."""
     added = demo.seed(get_db())
     click.echo(f"Demo directory: {added} hosts added." if added else "Demo directory: hosts already present.")
@@ -164,7 +165,7 @@ def demo_command():
 
 @click.command("purge")
 @with_appcontext
-def purge_command():
+def purge_command() -> None:
     """Delete what is past its retention (visit records, abuse counters, codes, sessions, receipts, previews) and
     settle SMS left in flight."""
     for what, count in retention.purge(get_db()).items():
@@ -176,7 +177,7 @@ def purge_command():
 @click.command("send-test-sms")
 @with_appcontext
 @click.argument("number")
-def send_test_sms_command(number):
+def send_test_sms_command(number: str) -> None:
     """Send one test SMS to NUMBER through the configured backend."""
     cfg = current_app.config
     try:

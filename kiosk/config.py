@@ -6,10 +6,13 @@ create_app(test_config) skips the environment entirely, so tests never depend on
 import os
 import re
 import secrets
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import phonenumbers
+from flask import Config, Flask
 
 from kiosk.phone import InvalidPhoneError, PhoneNumber
 
@@ -98,7 +101,7 @@ class ConfigError(Exception):
     """The configuration cannot work; the message says what to change."""
 
 
-def load(app, test_config=None):
+def load(app: Flask, test_config: Mapping[str, Any] | None = None) -> None:
     app.config.from_mapping(DEFAULTS)
     if test_config is None:
         app.config.from_prefixed_env("KIOSK")
@@ -109,7 +112,7 @@ def load(app, test_config=None):
     _check(app.config)
 
 
-def _normalise(app):
+def _normalise(app: Flask) -> None:
     cfg = app.config
     _coerce_types(cfg)
     cfg["DEFAULT_REGION"] = (cfg["DEFAULT_REGION"] or "").upper()
@@ -125,7 +128,7 @@ def _normalise(app):
     _cookies(cfg)
 
 
-def _coerce_types(cfg):
+def _coerce_types(cfg: Config) -> None:
     # from_prefixed_env() parses values as JSON, so KIOSK_RECEPTION_PHONE=41234567 arrives as an int.
     if cfg["COOKIE_SECURE"] is None:
         cfg["COOKIE_SECURE"] = not _flag(cfg["DEMO"])
@@ -141,11 +144,11 @@ def _coerce_types(cfg):
                 raise ConfigError(f"KIOSK_{key} is not a number: {cfg[key]!r}.") from e
 
 
-def _flag(value):
+def _flag(value: object) -> bool:
     return str(value).lower() in ("1", "true", "yes", "on")
 
 
-def _cookies(cfg):
+def _cookies(cfg: Config) -> None:
     secure = cfg["COOKIE_SECURE"]
     cfg.update(
         SESSION_COOKIE_NAME="__Host-session" if secure else "velkommen_session",
@@ -156,13 +159,13 @@ def _cookies(cfg):
     )
 
 
-def _check(cfg):
+def _check(cfg: Config) -> None:
     problems = [*_backend_problems(cfg), *_region_problems(cfg), *_value_problems(cfg)]
     if problems:
         raise ConfigError("Velkommen cannot start:\n  " + "\n  ".join(problems))
 
 
-def _backend_problems(cfg):
+def _backend_problems(cfg: Config) -> Iterator[str]:
     if not cfg["SECRET_KEY"]:
         yield "KIOSK_SECRET_KEY is not set (or set KIOSK_DEMO=1 for a demo with a generated key)."
     if cfg["SMS_BACKEND"] not in SMS_BACKENDS:
@@ -174,7 +177,7 @@ def _backend_problems(cfg):
             yield "The twilio SMS backend needs TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID."
 
 
-def _region_problems(cfg):
+def _region_problems(cfg: Config) -> Iterator[str]:
     regions = phonenumbers.SUPPORTED_REGIONS
     if cfg["DEFAULT_REGION"] not in regions:
         yield f"KIOSK_DEFAULT_REGION {cfg['DEFAULT_REGION']!r} is not a known region code, such as NO."
@@ -192,7 +195,7 @@ LOGO_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg"
 LOGO_MAX_BYTES = 200 * 1024
 
 
-def _logo_problems(cfg):
+def _logo_problems(cfg: Config) -> Iterator[str]:
     logo = cfg["LOGO_FILE"]
     if not logo:
         return
@@ -203,7 +206,7 @@ def _logo_problems(cfg):
         yield "KIOSK_LOGO_FILE is larger than 200 KB: the kiosk page must stay light."
 
 
-def _value_problems(cfg):
+def _value_problems(cfg: Config) -> Iterator[str]:
     yield from _logo_problems(cfg)
     trial = cfg["DEMO"] or cfg.get("TESTING")
     if cfg["PUBLIC_URL"] and not str(cfg["PUBLIC_URL"]).startswith("https://") and not trial:
@@ -218,12 +221,12 @@ def _value_problems(cfg):
         yield "KIOSK_ACCENT_COLOR must be a colour written #rrggbb, like #0b5cad."
 
 
-def is_colour(value):
+def is_colour(value: object) -> bool:
     """True for a colour written #rrggbb: the only form the brand stylesheet and theme-color accept."""
     return isinstance(value, str) and re.fullmatch(r"#[0-9a-fA-F]{6}", value) is not None
 
 
-def _demo_secret_key(folder):
+def _demo_secret_key(folder: Path) -> str:
     path = folder / "secret_key"
     if not path.exists():
         folder.mkdir(parents=True, exist_ok=True)

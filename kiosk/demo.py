@@ -1,5 +1,7 @@
 """A fictional directory for the demo (`flask --app app demo`)."""
 
+from sqlite_utils import Database
+
 from kiosk.hosts.directory import save_hosts
 
 DEMO_HOSTS = [
@@ -16,7 +18,7 @@ DEMO_HOSTS = [
 ]
 
 
-def seed(db):
+def seed(db: Database) -> int:
     """Add the demo hosts to an empty directory; returns how many were added."""
     if db["hosts"].count:
         return 0

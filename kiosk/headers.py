@@ -1,5 +1,7 @@
 """Security headers on every response (SECURITY.md R23): the pages load nothing but our own files."""
 
+from flask import Flask, Response
+
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
     "script-src 'self'",
@@ -25,11 +27,11 @@ HEADERS = {
 }
 
 
-def init_app(app):
+def init_app(app: Flask) -> None:
     app.after_request(add_security_headers)
 
 
-def add_security_headers(response):
+def add_security_headers(response: Response) -> Response:
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
     return response

@@ -1,7 +1,9 @@
 """Phone numbers, parsed once at the edge into a value object that holds E.164."""
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Self
 
 import phonenumbers
 from flask_babel import lazy_gettext as _l
@@ -29,12 +31,12 @@ class InvalidPhoneError(ValueError):
         COUNTRY_NOT_ALLOWED: _l("We cannot send text messages to numbers from this country. Please ask at the desk."),
     }
 
-    def __init__(self, code):
+    def __init__(self, code: str) -> None:
         super().__init__(code)
         self.code = code
 
     @property
-    def message(self):
+    def message(self) -> str:
         return str(self.MESSAGES[self.code])
 
 
@@ -55,7 +57,7 @@ class PhoneNumber:
     e164: str
 
     @classmethod
-    def parse(cls, raw, *, region, allowed_countries=None):
+    def parse(cls, raw: str | None, *, region: str, allowed_countries: Collection[str] | None = None) -> Self:
         """Parse what a person typed; raise InvalidPhoneError unless it is a mobile number we may text."""
         text = (raw or "").strip()
         if not text or not _ALLOWED_CHARACTERS.fullmatch(text) or not any(c.isdigit() for c in text):
@@ -75,19 +77,19 @@ class PhoneNumber:
         return cls(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
     @property
-    def region(self):
+    def region(self) -> str | None:
         return phonenumbers.region_code_for_number(phonenumbers.parse(self.e164))
 
     @property
-    def masked(self):
+    def masked(self) -> str:
         """International form with all but the first and last two national digits hidden: +47 9** ** *67."""
         return mask(self.e164)
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.e164
 
 
-def mask(e164):
+def mask(e164: str) -> str:
     """+4791234567 -> +47 9** ** *67: country code, first and last two national digits, grouped 3-2-rest."""
     number = phonenumbers.parse(e164)
     national = str(number.national_number)

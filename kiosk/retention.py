@@ -6,7 +6,8 @@ import threading
 from datetime import timedelta
 from time import monotonic
 
-from flask import current_app
+from flask import Flask, current_app
+from sqlite_utils import Database
 
 from kiosk.admin import accounts
 from kiosk.db import get_db, now, timestamp
@@ -24,7 +25,7 @@ PURGE_EVERY_SECONDS = 3600
 WEBHOOK_RECEIPTS_KEEP = timedelta(days=1)
 
 
-def purge(db):
+def purge(db: Database) -> dict[str, int]:
     """Delete everything past its retention; returns {what: how many}."""
     return {
         "visit records": checkin.purge_expired(db),
@@ -39,12 +40,12 @@ def purge(db):
     }
 
 
-def init_app(app):
+def init_app(app: Flask) -> None:
     app.extensions["retention"] = {"last": None, "lock": threading.Lock()}
     app.before_request(_purge_hourly)
 
 
-def _purge_hourly():
+def _purge_hourly() -> None:
     """At most once an hour per worker, purge on a dispatcher thread, off the request."""
     state = current_app.extensions["retention"]
     with state["lock"]:
@@ -54,7 +55,7 @@ def _purge_hourly():
     current_app.extensions["dispatcher"].submit(_purge_and_log)
 
 
-def _purge_and_log():
+def _purge_and_log() -> None:
     counts = purge(get_db())
     logger.info("Purged %s; settled %s SMS left in flight", ", ".join(f"{n} {what}" for what, n in counts.items()),
                 sweeper.sweep(get_db()))

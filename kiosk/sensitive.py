@@ -37,7 +37,7 @@ _WORDED_DATE = re.compile(
     r")[a-zäö]*\.?,?\s*(\d{2}|\d{4})(?![\d])", re.IGNORECASE)
 
 
-def find(text):
+def find(text: str) -> str | None:
     """What sensitive thing `text` holds (IDENTITY_NUMBER or DATE_OF_BIRTH), or None. Never returns the value."""
     if not text or not any(c.isdigit() for c in text):
         return None
@@ -55,7 +55,7 @@ def find(text):
     return None
 
 
-def _digits_kind(digits):
+def _digits_kind(digits: str) -> str | None:
     if len(digits) >= 10 or is_norwegian(digits) or is_swedish(digits):
         return IDENTITY_NUMBER
     if len(digits) == 6 and (_ddmmyy(digits) or _is_date(int(digits[4:]), int(digits[2:4]), _year(digits[:2]))):
@@ -69,7 +69,7 @@ def _digits_kind(digits):
 # Check digits: used by the detector's tests to make valid numbers, and to say what a run of digits is.
 
 
-def is_norwegian(digits):
+def is_norwegian(digits: str) -> bool:
     """A fødselsnummer or D-number (day + 40), with both mod-11 check digits right; also without its leading zero."""
     if len(digits) == 10:
         digits = "0" + digits
@@ -82,12 +82,12 @@ def is_norwegian(digits):
     return k1 == d[9] and k2 == d[10] and 1 <= day % 40 <= 31 and 1 <= (d[2] * 10 + d[3]) % 40 <= 12
 
 
-def _mod11(digits, weights):
+def _mod11(digits: list[int], weights: tuple[int, ...]) -> int | None:
     rest = 11 - sum(a * b for a, b in zip(digits, weights, strict=True)) % 11
     return {11: 0, 10: None}.get(rest, rest)
 
 
-def is_swedish(digits):
+def is_swedish(digits: str) -> bool:
     """A personnummer or samordningsnummer (day + 60), 10 or 12 digits, with its Luhn check digit right."""
     if len(digits) == 12:
         digits = digits[2:]
@@ -97,7 +97,7 @@ def is_swedish(digits):
     return 1 <= month <= 12 and 1 <= day % 60 <= 31 and luhn_ok(digits)
 
 
-def luhn_ok(digits):
+def luhn_ok(digits: str) -> bool:
     total = 0
     for i, c in enumerate(reversed(digits)):
         n = int(c) * (2 if i % 2 else 1)
@@ -105,35 +105,35 @@ def luhn_ok(digits):
     return total % 10 == 0
 
 
-def _is_hetu(birth, century, individual, check):
+def _is_hetu(birth: str, century: str, individual: str, check: str) -> bool:
     return (_ddmmyy(birth) is not None
             and _HETU_CHECK[int(birth + individual) % 31] == check.upper())
 
 
-def hetu_check(birth, individual):
+def hetu_check(birth: str, individual: str) -> str:
     return _HETU_CHECK[int(birth + individual) % 31]
 
 
 # Dates
 
 
-def _ddmmyy(digits):
+def _ddmmyy(digits: str) -> bool | None:
     return _is_date(int(digits[:2]), int(digits[2:4]), _year(digits[4:])) or None
 
 
-def _is_date_parts(a, b, c):
+def _is_date_parts(a: str, b: str, c: str) -> bool:
     """1.1.99, 01/01/1999 or 1999-01-01."""
     if len(a) == 4:
         return len(c) <= 2 and _is_date(int(c), int(b), int(a))
     return len(a) <= 2 and len(c) in (2, 4) and _is_date(int(a), int(b), _year(c))
 
 
-def _year(text):
+def _year(text: str) -> int:
     year = int(text)
     return year if len(text) == 4 else 2000 + year if year < 50 else 1900 + year
 
 
-def _is_date(day, month, year):
+def _is_date(day: int, month: int, year: int) -> bool:
     try:
         date(year, month, day)
     except ValueError:

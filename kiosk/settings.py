@@ -4,8 +4,11 @@ Read them with setting(KEY) (also a Jinja global); everything else stays in app.
 """
 
 import json
+from collections.abc import Mapping
+from typing import Any
 
-from flask import current_app, g
+from flask import Flask, current_app, g
+from sqlite_utils import Database
 
 from kiosk.db import get_db, timestamp, write_transaction
 from kiosk.phone import PhoneNumber
@@ -25,18 +28,18 @@ EDITABLE = (
 )
 
 
-def init_app(app):
+def init_app(app: Flask) -> None:
     app.jinja_env.globals["setting"] = setting
 
 
-def setting(key):
+def setting(key: str) -> Any:
     """The database value of an editable setting, else its app.config default."""
     if "settings" not in g:
         g.settings = {key: json.loads(value) for key, value in get_db().execute("SELECT key, value FROM settings")}
     return g.settings.get(key, current_app.config[key])
 
 
-def save_settings(db, values):
+def save_settings(db: Database, values: Mapping[str, object]) -> None:
     """Store changed editable settings (a dict); a value equal to the default removes the override."""
     unknown = set(values) - set(EDITABLE)
     if unknown:
@@ -52,7 +55,7 @@ def save_settings(db, values):
     g.pop("settings", None)
 
 
-def reception_phone():
+def reception_phone() -> PhoneNumber | None:
     """The reception mobile (RECEPTION_PHONE, editable in the admin area) as a PhoneNumber, or None."""
     raw = setting("RECEPTION_PHONE")
     return PhoneNumber.parse(raw, region=current_app.config["DEFAULT_REGION"]) if raw else None

@@ -13,16 +13,23 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import phonenumbers
 from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlite_utils import Database
 
 from kiosk.admin.audit import raise_alert
 from kiosk.db import now, timestamp, write_transaction
+from kiosk.devices.pairing import Device
 from kiosk.messaging import notify
+from kiosk.phone import PhoneNumber
 from kiosk.settings import setting
+
+if TYPE_CHECKING:  # kiosk.walkin.checkin imports this module
+    from kiosk.walkin.checkin import CheckIn
 
 logger = logging.getLogger("kiosk.guard.abuse")
 
@@ -38,7 +45,7 @@ NUMBER_TAG_BITS = 14
 class Refused(Exception):
     """The guard turned a check-in away. `reason` is for the log and the statistics, never for the visitor."""
 
-    def __init__(self, reason, status=429):
+    def __init__(self, reason: str, status: int = 429) -> None:
         super().__init__(reason)
         self.reason = reason
         self.status = status
@@ -58,17 +65,17 @@ class Limit:
     reason: str
 
 
-def hour_window():
+def hour_window() -> Window:
     start = now().replace(minute=0, second=0, microsecond=0)
     return Window(start.strftime("%Y-%m-%dT%H"), timestamp(start + timedelta(hours=1)))
 
 
-def day_window():
+def day_window() -> Window:
     start = now().replace(hour=0, minute=0, second=0, microsecond=0)
     return Window(start.date().isoformat(), timestamp(start + timedelta(days=1)))
 
 
-def keyed_hash(value):
+def keyed_hash(value: str) -> str:
     """HMAC-SHA256 of `value`: equal in every worker, and useless for testing guessed values without the secret."""
     secret = current_app.config["SECRET_KEY"]
     secret = secret.encode() if isinstance(secret, str) else secret
@@ -76,19 +83,19 @@ def keyed_hash(value):
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
 
 
-def number_tag(e164):
+def number_tag(e164: str) -> str:
     """A NUMBER_TAG_BITS-bit keyed tag of a phone number: so short that about 1,220 of Norway's 20 million mobile
     numbers share each tag, so even someone holding the database and the key cannot tell which number was counted
     (k-anonymity, issue 9 item 3; the arithmetic is in tests/test_abuse.py and the README)."""
     return f"{int(keyed_hash(e164)[:8], 16) % 2 ** NUMBER_TAG_BITS:04x}"
 
 
-def prefix_of(e164):
+def prefix_of(e164: str) -> str:
     """The number minus its last 4 digits: pumping rings rent consecutive numbers of one range (R5)."""
     return e164[:-4]
 
 
-def masked_prefix(e164):
+def masked_prefix(e164: str) -> str:
     """+4741234567 -> +47 41**: enough for an admin to recognise the range, not a number."""
     number = phonenumbers.parse(e164)
     return f"+{number.country_code} {str(number.national_number)[:2]}**"
@@ -97,18 +104,18 @@ def masked_prefix(e164):
 # Form token, nonce and honeypot (R8)
 
 
-def _serializer():
+def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=FORM_SALT)
 
 
-def form_token():
+def form_token() -> str:
     """A signed single-use token for one showing of the form, with the time it was shown. A form shown again after a
     mistake gets a new time too: otherwise one wait, then a bad and a good POST in turn, would make every check-in
     after it instant (issue 9, item 5a)."""
     return _serializer().dumps({"nonce": secrets.token_urlsafe(16), "shown_at": time.time()})
 
 
-def check_form(db, device, token, honeypot):
+def check_form(db: Database, device: Device, token: str | None, honeypot: str | None) -> None:
     """Refuse a bot's submission: a filled honeypot, a bad or reused token, a form sent too fast or too late."""
     if honeypot:
         raise _refuse(db, device, "honeypot", status=400)
@@ -126,7 +133,7 @@ def check_form(db, device, token, honeypot):
         raise _refuse(db, device, "token_reused", status=400)
 
 
-def _use_nonce(db, nonce, shown_at):
+def _use_nonce(db: Database, nonce: str, shown_at: float) -> bool:
     """True the first time a nonce is used. It is kept until its token is refused for age anyway (and 24 h at most)."""
     too_old = datetime.fromtimestamp(shown_at, UTC) + timedelta(seconds=current_app.config["FORM_MAX_SECONDS"] + 60)
     expires_at = timestamp(min(too_old, now() + MAX_ROW_LIFE))
@@ -138,7 +145,7 @@ def _use_nonce(db, nonce, shown_at):
 # Per device, per number and per prefix (R4, R5, R7)
 
 
-def check_checkin(db, device, checkin):
+def check_checkin(db: Database, device: Device, checkin: "CheckIn") -> None:
     """Count a valid check-in against the tablet, number and prefix limits, or raise Refused and count only the
     refusal. Number and prefix limits apply when an SMS will go to the typed number: without one (unticked, or a
     country we do not text) the device limit still caps host SMS."""
@@ -155,7 +162,7 @@ def check_checkin(db, device, checkin):
         raise _refusal(device, reason)
 
 
-def _checkin_limits(db, device, checkin, hour):
+def _checkin_limits(db: Database, device: Device, checkin: "CheckIn", hour: Window) -> list[Limit]:
     limits = [Limit(f"device:{device.id}", hour, setting("CHECKINS_PER_DEVICE_PER_HOUR"), "device_limit")]
     if not checkin.texts_visitor:
         return limits
@@ -169,24 +176,24 @@ def _checkin_limits(db, device, checkin, hour):
     return limits
 
 
-def _seen_key(e164):
+def _seen_key(e164: str) -> str:
     return f"prefix-seen:{keyed_hash(prefix_of(e164))}:{number_tag(e164)}"
 
 
-def _blocked_prefix(db, checkin, hour):
+def _blocked_prefix(db: Database, checkin: "CheckIn", hour: Window) -> str | None:
     if checkin.texts_visitor and _exists(db, f"prefix-blocked:{keyed_hash(prefix_of(checkin.phone.e164))}", hour):
         return PREFIX_BLOCKED
     return None
 
 
-def _block_prefix(db, e164, hour):
+def _block_prefix(db: Database, e164: str, hour: Window) -> None:
     """Block the prefix for the rest of the hour; the first block of an hour raises an alert."""
     if _mark_once(db, f"prefix-blocked:{keyed_hash(prefix_of(e164))}", hour):
         raise_alert(db, PREFIX_BLOCKED, f"Many different numbers starting with {masked_prefix(e164)} were typed "
                                          f"within an hour; SMS to that range are blocked until the hour ends.")
 
 
-def may_ask_for_help(db, device):
+def may_ask_for_help(db: Database, device: Device) -> bool:
     """True at most once per tablet per HELP_MINUTES: a refused visitor brings reception one SMS, and a bot that is
     refused again and again brings no more (issue 8)."""
     key = f"help:{device.id}"
@@ -198,24 +205,26 @@ def may_ask_for_help(db, device):
 # Kiosk-wide budget of visitor SMS (R6)
 
 
-def allow_visitor_sms(db, reception=None):
+def allow_visitor_sms(db: Database, reception: PhoneNumber | None = None) -> bool:
     """Count one visitor SMS against the kiosk's budget. False when it is used up: then the first refusal of the
     window raises an alert and texts `reception` (a PhoneNumber), once per window."""
     limits = [Limit("budget-hour", hour_window(), setting("SMS_BUDGET_PER_HOUR"), "hour"),
               Limit("budget-day", day_window(), setting("SMS_BUDGET_PER_DAY"), "day")]
     with write_transaction(db):
         passed = _take(db, limits)
-        window = next((limit.window for limit in limits if limit.reason == passed), None)
-        first = passed is not None and _mark_once(db, f"budget-used-up-{passed}", window)
+        if passed is None:
+            return True
+        window = next(limit.window for limit in limits if limit.reason == passed)
+        first = _mark_once(db, f"budget-used-up-{passed}", window)
         if first:
             raise_alert(db, "sms_budget", f"The visitor SMS budget for {BUDGET_WINDOWS[passed]} is used up: visitors "
                                            f"get no confirmation SMS until it ends. Hosts are still notified.")
     if first and reception is not None:
         notify.send_notice(reception.e164, _budget_notice(passed), ref=f"budget/{window.name}")
-    return passed is None
+    return False
 
 
-def _budget_notice(window):
+def _budget_notice(window: str) -> str:
     if window == "hour":
         return _("The visitor SMS budget of the kiosk is used up for this hour; hosts are still notified.")
     return _("The visitor SMS budget of the kiosk is used up for today; hosts are still notified.")
@@ -224,24 +233,24 @@ def _budget_notice(window):
 # Refusals, alerts and counters
 
 
-def _refuse(db, device, reason, status=429):
+def _refuse(db: Database, device: Device | None, reason: str, status: int = 429) -> Refused:
     """Count and log a refusal; returns the Refused to raise."""
     with write_transaction(db):
         _count_refusal(db, reason)
     return _refusal(device, reason, status)
 
 
-def _refusal(device, reason, status=429):
+def _refusal(device: Device | None, reason: str, status: int = 429) -> Refused:
     logger.warning("Check-in refused on device %s: %s", device.id if device else None, reason)
     return Refused(reason, status)
 
 
-def _count_refusal(db, reason):
+def _count_refusal(db: Database, reason: str) -> None:
     db.execute("INSERT INTO refusals (hour, reason, count) VALUES (?, ?, 1) "
                "ON CONFLICT (hour, reason) DO UPDATE SET count = count + 1", [hour_window().name, reason])
 
 
-def _take(db, limits):
+def _take(db: Database, limits: list[Limit]) -> str | None:
     """Add one to every counter, or to none if one would pass its limit: returns that limit's reason, else None.
     A refused attempt so uses up nothing, and the day's count stays the number of SMS really sent."""
     db.execute("SAVEPOINT take")
@@ -254,7 +263,7 @@ def _take(db, limits):
     return None
 
 
-def _increment(db, key, window):
+def _increment(db: Database, key: str, window: Window) -> int:
     # Atomic across workers: one statement, run inside write_transaction's BEGIN IMMEDIATE.
     rows = db.execute(
         'INSERT INTO counters (key, "window", count, expires_at) VALUES (?, ?, 1, ?) '
@@ -264,23 +273,23 @@ def _increment(db, key, window):
     return rows[0][0]
 
 
-def _mark_once(db, key, window):
+def _mark_once(db: Database, key: str, window: Window) -> bool:
     """Store a marker; True if it was not there yet."""
     cursor = db.execute('INSERT INTO counters (key, "window", count, expires_at) VALUES (?, ?, 1, ?) '
                         "ON CONFLICT DO NOTHING", [key, window.name, window.expires_at])
     return cursor.rowcount == 1
 
 
-def _exists(db, key, window):
+def _exists(db: Database, key: str, window: Window) -> bool:
     return db.execute('SELECT 1 FROM counters WHERE key = ? AND "window" = ? AND expires_at > ?',
                       [key, window.name, timestamp()]).fetchone() is not None
 
 
-def _delete_expired(db):
+def _delete_expired(db: Database) -> int:
     return db.execute("DELETE FROM counters WHERE expires_at <= ?", [timestamp()]).rowcount
 
 
-def purge_expired(db):
+def purge_expired(db: Database) -> int:
     """Delete expired counters, nonces and markers; returns how many went (for `flask purge`)."""
     with write_transaction(db):
         return _delete_expired(db)

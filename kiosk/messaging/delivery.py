@@ -7,15 +7,17 @@ R18 (reception fallback) and R19 (Twilio-side copies are minimised).
 
 import hashlib
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
+from sqlite_utils import Database
 from twilio.request_validator import RequestValidator
 
 from kiosk import db as store
-from kiosk.hosts.directory import get_host
+from kiosk.hosts.directory import Host, get_host
 from kiosk.messaging import notify
 from kiosk.messaging.notify import DELIVERED, FAILED, NOT_DELIVERED, SENDING, SENT, UNDELIVERED, OutgoingSms
 from kiosk.settings import reception_phone
@@ -53,13 +55,13 @@ class Message:
     sid: str
 
 
-def can_verify():
+def can_verify() -> bool:
     """Webhooks are answered only when their signature can be checked: both settings are needed."""
     cfg = current_app.config
     return bool(cfg["PUBLIC_URL"] and cfg["TWILIO_AUTH_TOKEN"])
 
 
-def signed_by_twilio(path, params, signature):
+def signed_by_twilio(path: str, params: Mapping[str, str], signature: str | None) -> bool:
     """True when `signature` is Twilio's for PUBLIC_URL + `path` and these POST params (R11).
 
     The URL comes from configuration, never from the Host header, which a client or a proxy can set.
@@ -69,11 +71,11 @@ def signed_by_twilio(path, params, signature):
     return bool(signature) and RequestValidator(cfg["TWILIO_AUTH_TOKEN"]).validate(url, params, signature)
 
 
-def missing_fields(form):
+def missing_fields(form: Mapping[str, str]) -> list[str]:
     return [f"{name} is required." for name in REQUIRED if not form.get(name)]
 
 
-def handle_status_callback(form, idempotency_token=None):
+def handle_status_callback(form: Mapping[str, str], idempotency_token: str | None = None) -> None:
     """Apply one signed status callback; the reception SMS and the redaction it may need run on the dispatcher."""
     db = store.get_db()
     with store.write_transaction(db):
@@ -89,26 +91,26 @@ def handle_status_callback(form, idempotency_token=None):
         dispatcher.submit(redact, message.id, message.sid)
 
 
-def _event_key(form, idempotency_token):
+def _event_key(form: Mapping[str, str], idempotency_token: str | None) -> str:
     # Twilio's retries carry the same idempotency token; without one, a status for a SID is news only once.
     key = idempotency_token or f"{form['MessageSid']}:{form['MessageStatus']}"
     return key if len(key) <= MAX_KEY_LENGTH else hashlib.sha256(key.encode()).hexdigest()
 
 
-def _first_time(db, key):
+def _first_time(db: Database, key: str) -> bool:
     cursor = db.execute("INSERT OR IGNORE INTO webhook_events (key, received_at) VALUES (?, ?)",
                         [key, store.timestamp()])
     return cursor.rowcount == 1
 
 
-def _error_code(raw):
+def _error_code(raw: str) -> int | None:
     """Twilio's ErrorCode as an int; anything else (absent, 0, not a number) as None."""
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 9):
         return None
     return int(raw) or None
 
 
-def _advance(db, sid, status, error_code):
+def _advance(db: Database, sid: str, status: str | None, error_code: int | None) -> Message | None:
     """Move the message with this SID forward to `status`; returns it if it changed, else None."""
     row = db.execute("SELECT id, visit_id, recipient, status FROM messages WHERE sid = ?", [sid]).fetchone()
     # A status we do not know counts as final: never overwrite what we cannot place.
@@ -120,7 +122,7 @@ def _advance(db, sid, status, error_code):
     return Message(row[0], row[1], row[2], status, sid)
 
 
-def _reception_fallback(db, message):
+def _reception_fallback(db: Database, message: Message) -> OutgoingSms | None:
     """The host's SMS was accepted but never arrived: a reception SMS to send, once per visit, or None.
 
     The visitor's name is gone by now (nothing is kept), so this text names only the host.
@@ -137,19 +139,19 @@ def _reception_fallback(db, message):
     return OutgoingSms(message.visit_id, "reception", reception.e164, body, message_id)
 
 
-def _recent_host(db, visit_id):
+def _recent_host(db: Database, visit_id: str) -> Host | None:
     """The host of a visit made within FALLBACK_WINDOW; None for an older visit or one for reception."""
     row = db.execute("SELECT host_id FROM visits WHERE id = ? AND created_at > ?",
                      [visit_id, store.timestamp(store.now() - FALLBACK_WINDOW)]).fetchone()
     return get_host(db, row[0], active_only=False) if row and row[0] is not None else None
 
 
-def _reception_told(db, visit_id):
+def _reception_told(db: Database, visit_id: str) -> bool:
     return db.execute("SELECT 1 FROM messages WHERE visit_id = ? AND recipient = 'reception'",
                       [visit_id]).fetchone() is not None
 
 
-def redact(message_id, sid, retry=True):
+def redact(message_id: int, sid: str, retry: bool = True) -> None:
     """Blank the message's body at Twilio and note when (R19); runs on the dispatcher, never in a request."""
     try:
         current_app.extensions["sms"].redact(sid)
@@ -160,4 +162,4 @@ def redact(message_id, sid, retry=True):
         else:
             logger.error("Message %s stays unredacted at Twilio: code=%s status=%s", sid, e.code, e.status)
         return
-    store.get_db()["messages"].update(message_id, {"redacted_at": store.timestamp()})
+    store.get_db().table("messages").update(message_id, {"redacted_at": store.timestamp()})

@@ -12,14 +12,15 @@ import os
 import random
 import sqlite3
 import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, wait
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from time import monotonic
+from typing import Any, cast
 
-from flask import current_app
+from flask import Flask, current_app
 from sqlite_utils import Database
 
 from kiosk import db as store
@@ -126,7 +127,7 @@ def is_alive(owner: str | None) -> bool:
     return True
 
 
-def _process_tag(pid):
+def _process_tag(pid: int) -> str | None:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
@@ -138,28 +139,29 @@ def _process_tag(pid):
 class Dispatcher:
     """A thread pool per worker process (created lazily, so it survives gunicorn's fork)."""
 
-    def __init__(self, app):
+    def __init__(self, app: Flask) -> None:
         self.app = app
-        self._executor = None
-        self._pid = None
-        self._futures = set()
-        self._runs = set()
+        self._executor: ThreadPoolExecutor | None = None
+        self._pid: int | None = None
+        self._futures: set[Future[None]] = set()
+        self._runs: set[_Run] = set()
         self._lock = threading.Lock()
         self._stop = threading.Event()
 
-    def submit(self, fn, *args):
+    def submit(self, fn: Callable[..., object], *args: Any) -> Future[None]:
         with self._lock:
             if self._pid != os.getpid():
                 self._executor = ThreadPoolExecutor(self.app.config["SMS_WORKERS"], thread_name_prefix="sms")
                 self._pid = os.getpid()
                 self._futures = set()
                 self._runs = set()
+            assert self._executor is not None  # made above, once per process
             future = self._executor.submit(self._in_context, fn, *args)
             self._futures.add(future)
         future.add_done_callback(self._forget)
         return future
 
-    def drain(self, timeout=None):
+    def drain(self, timeout: float | None = None) -> bool:
         """Wait until every submitted send is settled (tests, shutdown); True if none is left."""
         with self._lock:
             pending = set(self._futures)
@@ -169,11 +171,11 @@ class Dispatcher:
     def stopping(self) -> bool:
         return self._stop.is_set()
 
-    def sleep(self, seconds) -> bool:
+    def sleep(self, seconds: float) -> bool:
         """Wait between retries; True when the worker is stopping instead."""
         return self._stop.wait(seconds)
 
-    def shutdown(self, timeout):
+    def shutdown(self, timeout: float) -> bool:
         """Give the sends in flight `timeout` seconds to settle (gunicorn's worker_exit hook calls this). Then stop
         retrying: a stopped host SMS tells reception while the names are still in memory, and what cannot be sent
         now is left to the other workers' sweepers. Returns True when everything had settled in time."""
@@ -186,11 +188,11 @@ class Dispatcher:
                 run.abandon()
         return False
 
-    def track(self, run, active):
+    def track(self, run: "_Run", active: bool) -> None:
         with self._lock:
             (self._runs.add if active else self._runs.discard)(run)
 
-    def _in_context(self, fn, *args):
+    def _in_context(self, fn: Callable[..., object], *args: Any) -> None:
         with self.app.app_context():
             try:
                 fn(*args)
@@ -199,12 +201,12 @@ class Dispatcher:
                 logger.exception("SMS dispatch crashed")
                 raise
 
-    def _forget(self, future):
+    def _forget(self, future: Future[None]) -> None:
         with self._lock:
             self._futures.discard(future)
 
 
-def init_app(app):
+def init_app(app: Flask) -> None:
     app.extensions["dispatcher"] = Dispatcher(app)
 
 
@@ -214,39 +216,40 @@ def announce(announcement: Announcement) -> None:
     _Run(current_app.extensions["dispatcher"], announcement).start(current_app.config["HOST_ESCALATE_SECONDS"])
 
 
-def send_notice(to, body, *, ref):
+def send_notice(to: str, body: str, *, ref: str) -> None:
     """One SMS to staff that belongs to no visit (a used-up budget, a refused visitor), sent with retries off the
     request thread. It has no `messages` row: the log and the admin area tell what became of it."""
     message = OutgoingSms(ref, "notice", to, body)
     current_app.extensions["dispatcher"].submit(send_with_retries, message)
 
 
-def settle_seconds(cfg) -> float:
+def settle_seconds(cfg: Mapping[str, Any]) -> float:
     """How long a message may be in flight before the sweeper settles it: the whole retry window and one more try."""
     return cfg["SMS_RETRY_WINDOW_SECONDS"] + cfg["SMS_TIMEOUT_SECONDS"] + SETTLE_GRACE_SECONDS
 
 
-def deadline_in(seconds) -> str:
+def deadline_in(seconds: float) -> str:
     return store.timestamp(store.now() + timedelta(seconds=seconds))
 
 
-def create_message(db, visit_id, recipient, status=SENDING, *, reason=None, settle_in=None):
+def create_message(db: Database, visit_id: str, recipient: str, status: str = SENDING, *, reason: str | None = None,
+                   settle_in: float | None = None) -> int:
     """A message row; one still to be sent belongs to this worker and must be settled within `settle_in` seconds."""
     row = {"visit_id": visit_id, "recipient": recipient, "status": status, "reason": reason,
            "updated_at": store.timestamp()}
     if status == SENDING:
         row.update(owner=this_worker(), deadline=deadline_in(settle_in or settle_seconds(current_app.config)))
-    return db["messages"].insert(row).last_pk
+    return cast(int, db.table("messages").insert(row).last_pk)  # set by the insert: the new row's integer id
 
 
-def create_confirmation(db, visit_id, to, *, host_told, reception_told):
+def create_confirmation(db: Database, visit_id: str, to: str, *, host_told: str, reception_told: str) -> Confirmation:
     """The visitor's (or a teacher's) confirmation and its row, which waits for the host's SMS first and so may be in
     flight for two retry windows."""
     message_id = create_message(db, visit_id, "visitor", settle_in=2 * settle_seconds(current_app.config))
     return Confirmation(message_id, to, host_told, reception_told)
 
 
-def claim_reception(db, visit_id):
+def claim_reception(db: Database, visit_id: str) -> int | None:
     """The visit's reception message, created if it has none yet (reception is told once per visit); its id, or
     None when it had one."""
     with store.write_transaction(db):
@@ -260,32 +263,32 @@ class _Run:
     """One visit's announcement on its way out. Its threads (host, reception, the escalation timer) decide under
     one lock who is told what, so the visitor's confirmation goes once and only after someone was told."""
 
-    def __init__(self, dispatcher, announcement):
+    def __init__(self, dispatcher: Dispatcher, announcement: Announcement) -> None:
         self.dispatcher = dispatcher
         self.announcement = announcement
         self._lock = threading.Lock()
         self._tasks = 0
-        self._timer = None
-        self.host_accepted = None  # None while the host's SMS is in flight
-        self.reception = None  # None: not asked; SENDING; True or False once settled; ELSEWHERE
-        self.reception_id = None
+        self._timer: threading.Timer | None = None
+        self.host_accepted: bool | None = None  # None while the host's SMS is in flight
+        self.reception: str | bool | None = None  # None: not asked; SENDING; True or False once settled; ELSEWHERE
+        self.reception_id: int | None = None
         self.confirmed = False  # the confirmation was sent, or settled as not sent
         self.alerted = False
 
-    def start(self, escalate_after):
+    def start(self, escalate_after: float) -> None:
         if self.announcement.escalation is not None:
             self._timer = threading.Timer(escalate_after, self._escalate)
             self._timer.daemon = True
             self._timer.start()
         self._submit(self._announce_host)
 
-    def _submit(self, fn, *args):
+    def _submit(self, fn: Callable[..., object], *args: Any) -> None:
         with self._lock:
             self._tasks += 1
             self.dispatcher.track(self, True)
         self.dispatcher.submit(self._task, fn, *args)
 
-    def _task(self, fn, *args):
+    def _task(self, fn: Callable[..., object], *args: Any) -> None:
         try:
             fn(*args)
         finally:
@@ -294,7 +297,7 @@ class _Run:
                 if self._tasks == 0:
                     self.dispatcher.track(self, False)
 
-    def _announce_host(self):
+    def _announce_host(self) -> None:
         accepted = send_with_retries(self.announcement.host, on_accepted=self._host_accepted)
         if self._timer is not None:
             self._timer.cancel()
@@ -305,12 +308,12 @@ class _Run:
         elif not self._tell_reception(self.announcement.fallback):
             self._settle_if_unannounced()
 
-    def _host_accepted(self):
+    def _host_accepted(self) -> None:
         # Before its status is written, which a locked database can hold up: reception need not hear of it.
         with self._lock:
             self.host_accepted = True
 
-    def _escalate(self):
+    def _escalate(self) -> None:
         with self._lock:
             slow = self.host_accepted is None
         if slow:
@@ -318,7 +321,7 @@ class _Run:
                            self.announcement.visit_id)
             self._submit(self._tell_reception, self.announcement.escalation)
 
-    def _tell_reception(self, message):
+    def _tell_reception(self, message: OutgoingSms | None) -> bool:
         """Send `message` to reception unless this visit's reception SMS is already under way; False if not sent."""
         with self._lock:
             if message is None or self.reception is not None:
@@ -344,7 +347,7 @@ class _Run:
             self._settle_if_unannounced()
         return True
 
-    def _confirm(self, *, host_told):
+    def _confirm(self, *, host_told: bool) -> None:
         confirmation = self.announcement.confirmation
         with self._lock:
             if confirmation is None or self.confirmed:
@@ -355,7 +358,7 @@ class _Run:
         send_with_retries(OutgoingSms(self.announcement.visit_id, "visitor", confirmation.to, body,
                                       confirmation.message_id))
 
-    def _settle_if_unannounced(self):
+    def _settle_if_unannounced(self) -> None:
         """Once neither the host nor reception can be told: no confirmation goes out, and the admins are alerted."""
         with self._lock:
             if self.host_accepted is not False or self.reception in (SENDING, True) or self.confirmed:
@@ -370,16 +373,17 @@ class _Run:
         if not told_elsewhere:
             self._alert()
 
-    def _alert(self):
+    def _alert(self) -> None:
         """Tell the admins (the banner of the admin area), once: reception could not be texted about this visit, or
         there is no reception to text. Needs no SMS, so it reaches a desk even while the provider is down."""
+        alert = self.announcement.alert
         with self._lock:
-            if self.alerted or not self.announcement.alert or self.dispatcher.stopping:
+            if self.alerted or not alert or self.dispatcher.stopping:
                 return
             self.alerted = True
-        write(lambda db: raise_alert(db, "visitor_unannounced", self.announcement.alert(db)))
+        write(lambda db: raise_alert(db, "visitor_unannounced", alert(db)))
 
-    def abandon(self):
+    def abandon(self) -> None:
         """The worker is stopping while a thread of this visit is still stuck in a call: settle the rows from here
         and leave telling reception to another worker's sweeper, which needs no visitor data for it."""
         with self._lock:
@@ -394,11 +398,12 @@ class _Run:
             _record(confirmation.message_id, FAILED, reason=WORKER_STOPPED)
 
 
-def _nothing():
+def _nothing() -> None:
     pass
 
 
-def send_with_retries(message, *, on_failure=_nothing, on_accepted=_nothing):
+def send_with_retries(message: OutgoingSms, *, on_failure: Callable[[], object] = _nothing,
+                      on_accepted: Callable[[], object] = _nothing) -> bool:
     """Try until sent, a permanent error, the retry window closes or the worker stops. True when accepted.
     `on_failure` is called once, after the first attempt that fails; `on_accepted` as soon as the provider accepts."""
     cfg = current_app.config
@@ -431,7 +436,7 @@ def send_with_retries(message, *, on_failure=_nothing, on_accepted=_nothing):
             return True
 
 
-def _give_up(message, attempts, reason, error_code=None):
+def _give_up(message: OutgoingSms, attempts: int, reason: str, error_code: int | None = None) -> bool:
     if reason == WORKER_STOPPED and message.recipient == "reception":
         # Reception's SMS needs no visitor data: another worker's sweeper sends it instead of this stopping one.
         logger.warning("SMS %s left to another worker: this one is stopping", message.ref)
@@ -441,20 +446,20 @@ def _give_up(message, attempts, reason, error_code=None):
     return False
 
 
-def _alert_provider_error(error, message):
+def _alert_provider_error(error: SmsSendError, message: OutgoingSms) -> None:
     logger.error("ALERT: SMS provider error %s needs an administrator (visit %s)", error.code, message.visit_id)
     write(lambda db: raise_alert(db, "sms_provider", f"The SMS provider refused a message with error {error.code}: "
                                                       f"{PROVIDER_ALERTS.get(error.code, 'see the log')}."))
 
 
-PROVIDER_ALERTS = {
+PROVIDER_ALERTS: dict[int | None, str] = {  # looked up by SmsSendError.code, which may be None
     20003: "the Twilio credentials are wrong",
     21408: "SMS to that country are not enabled in Twilio's geo permissions",
     30007: "Twilio's carrier filtered it as spam",
 }
 
 
-def retry_delay(error, attempt, cfg):
+def retry_delay(error: SmsSendError, attempt: int, cfg: Mapping[str, Any]) -> float | None:
     """Seconds to wait before the next attempt, or None to give up (SECURITY.md R16)."""
     if error.permanent:
         return None
@@ -469,23 +474,24 @@ def retry_delay(error, attempt, cfg):
 _KEEP = object()
 
 
-def _record(message_id, status, attempts=None, *, sid=None, error_code=None, reason=None, deadline=None,
-            owner=_KEEP, progress=False):
+def _record(message_id: int | None, status: str, attempts: int | None = None, *, sid: str | None = None,
+            error_code: int | None = None, reason: str | None = None, deadline: str | None = None,
+            owner: str | None | object = _KEEP, progress: bool = False) -> None:
     """Write a message's status. A database that cannot be written is tried again for RECORD_WITHIN_SECONDS; after
     that the row stays `sending` and the sweeper settles it by its deadline. A `progress` note between retries is
     tried once, briefly: a locked database must not hold up the next attempt."""
     if message_id is None:
         return
-    changes = {"status": status, "updated_at": store.timestamp()}
+    changes: dict[str, object] = {"status": status, "updated_at": store.timestamp()}
     optional = {"attempts": attempts, "sid": sid, "error_code": error_code, "reason": reason, "deadline": deadline}
     changes.update({key: value for key, value in optional.items() if value is not None})
     if owner is not _KEEP:
         changes.update(owner=owner, deadline=deadline or deadline_in(settle_seconds(current_app.config)))
-    write(lambda db: db["messages"].update(message_id, changes), what=f"status {status} of message {message_id}",
+    write(lambda db: db.table("messages").update(message_id, changes), what=f"status {status} of message {message_id}",
           within=PROGRESS_WAIT_SECONDS if progress else RECORD_WITHIN_SECONDS)
 
 
-def write(change, *, what="an alert", within=None):
+def write(change: Callable[[Database], object], *, what: str = "an alert", within: float | None = None) -> bool:
     """Run `change(db)` in a write transaction, trying again while the database cannot be written, for at most
     `within` seconds (RECORD_WITHIN_SECONDS); each try waits for another worker's lock up to BUSY_TIMEOUT."""
     give_up_at = monotonic() + (RECORD_WITHIN_SECONDS if within is None else within)

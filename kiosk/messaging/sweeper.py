@@ -15,13 +15,14 @@ import threading
 from collections import namedtuple
 from datetime import timedelta
 
-from flask import current_app
+from flask import Flask, current_app
 from flask_babel import force_locale
+from sqlite_utils import Database
 
 from kiosk import db as store
 from kiosk import i18n
 from kiosk.admin.audit import raise_alert
-from kiosk.hosts.directory import get_host
+from kiosk.hosts.directory import Host, get_host
 from kiosk.messaging import notify
 from kiosk.messaging.delivery import FALLBACK_WINDOW
 from kiosk.messaging.notify import FAILED, SENDING, TIMED_OUT, WORKER_STOPPED, OutgoingSms
@@ -43,7 +44,7 @@ _IN_FLIGHT = """
 InFlight = namedtuple("InFlight", "id visit_id recipient deadline owner created_at told")
 
 
-def sweep(db, *, visit_id=None):
+def sweep(db: Database, *, visit_id: str | None = None) -> int:
     """Settle the messages in flight that need it (of one visit, or all); returns how many it settled.
 
     Never raises for a database that cannot be written: the next sweep tries again."""
@@ -61,7 +62,7 @@ def sweep(db, *, visit_id=None):
     return len(rows)
 
 
-def _candidates(db, visit_id):
+def _candidates(db: Database, visit_id: str | None) -> list[InFlight]:
     """Rows past their deadline or owned by a process that is gone, and hosts not reached by the backstop time."""
     now = store.timestamp()
     backstop = store.timestamp(store.now() - timedelta(
@@ -73,11 +74,11 @@ def _candidates(db, visit_id):
             or (row.recipient == "host" and not row.told and row.created_at <= backstop)]
 
 
-def _overdue(row, now):
+def _overdue(row: InFlight, now: str) -> bool:
     return row.deadline is None or row.deadline <= now
 
 
-def _settle(db, row):
+def _settle(db: Database, row: InFlight) -> list[OutgoingSms]:
     """Settle one row inside the sweep's transaction; returns the reception SMS it calls for."""
     overdue, orphan = _overdue(row, store.timestamp()), not notify.is_alive(row.owner)
     if row.recipient == "reception":
@@ -95,13 +96,13 @@ def _settle(db, row):
     return _escalate(db, row.visit_id)  # a host SMS past the backstop time, its worker alive but silent
 
 
-def _fail(db, row, reason):
+def _fail(db: Database, row: InFlight, reason: str) -> None:
     logger.warning("Message %s of visit %s settled as failed: %s", row.id, row.visit_id, reason)
     db.execute("UPDATE messages SET status = ?, reason = ?, updated_at = ? WHERE id = ? AND status = ?",
                [FAILED, reason, store.timestamp(), row.id, SENDING])
 
 
-def _escalate(db, visit_id):
+def _escalate(db: Database, visit_id: str) -> list[OutgoingSms]:
     """Tell reception about a visit whose host was not reached, once per visit; or alert the admins."""
     if db.execute("SELECT 1 FROM messages WHERE visit_id = ? AND recipient = 'reception'", [visit_id]).fetchone():
         return []
@@ -114,29 +115,31 @@ def _escalate(db, visit_id):
     return [_reception_sms(db, visit_id, message_id)]
 
 
-def _reception_sms(db, visit_id, message_id):
+def _reception_sms(db: Database, visit_id: str, message_id: int) -> OutgoingSms:
     with force_locale(i18n.default_locale()):
         body = unannounced_text(db, *_visit(db, visit_id))
-    return OutgoingSms(visit_id, "reception", reception_phone().e164, body, message_id)
+    reception = reception_phone()
+    assert reception is not None  # both callers checked, and setting() keeps its values for the app context
+    return OutgoingSms(visit_id, "reception", reception.e164, body, message_id)
 
 
-def _alert(db, visit_id):
+def _alert(db: Database, visit_id: str) -> None:
     raise_alert(db, "visitor_unannounced", unannounced_alert(db, *_visit(db, visit_id)))
 
 
-def _visit(db, visit_id):
+def _visit(db: Database, visit_id: str) -> tuple[Host | None, str | None, str]:
     """The visit's host, tablet and time: all that is known of it once the visitor's name is gone."""
     host_id, kiosk_id, created_at = db.execute("SELECT host_id, kiosk_id, created_at FROM visits WHERE id = ?",
                                                [visit_id]).fetchone()
     return get_host(db, host_id, active_only=False) if host_id is not None else None, kiosk_id, created_at
 
 
-def _tell_reception(message):
+def _tell_reception(message: OutgoingSms) -> None:
     """Send a reception SMS the sweep made; if reception cannot be texted either, the admin area hears of it."""
     notify.send_with_retries(message, on_failure=lambda: notify.write(lambda db: _alert(db, message.visit_id)))
 
 
-def count_overdue(db):
+def count_overdue(db: Database) -> int:
     """Messages still in flight past their deadline: more than zero means no sweep has run for a while."""
     return db.execute("SELECT count(*) FROM messages WHERE status = 'sending' AND deadline <= ?",
                       [store.timestamp()]).fetchone()[0]
@@ -145,13 +148,14 @@ def count_overdue(db):
 # Each worker sweeps every SWEEP_SECONDS on a thread of its own, started after gunicorn's fork.
 
 
-def init_app(app):
+def init_app(app: Flask) -> None:
     app.extensions["sweeper"] = {"pid": None, "lock": threading.Lock()}
     if app.config["SWEEP_SECONDS"] > 0:
-        app.before_request(lambda: start(current_app._get_current_object()))
+        # current_app is a LocalProxy, which mypy sees as the Flask it stands for.
+        app.before_request(lambda: start(current_app._get_current_object()))  # type: ignore[attr-defined]
 
 
-def start(app):
+def start(app: Flask) -> None:
     """Start this process's sweeper thread, once. gunicorn's post_worker_init hook calls this, so a worker sweeps
     even before its first request; other servers start it with their first request."""
     state = app.extensions["sweeper"]
@@ -162,7 +166,7 @@ def start(app):
     threading.Thread(target=_tick, args=(app,), name="sweeper", daemon=True).start()
 
 
-def _tick(app):
+def _tick(app: Flask) -> None:
     dispatcher = app.extensions["dispatcher"]
     while not dispatcher.sleep(app.config["SWEEP_SECONDS"]):
         with app.app_context():

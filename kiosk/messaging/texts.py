@@ -3,14 +3,18 @@ which knows only the visit record (host, tablet, time)."""
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from sqlite_utils import Database
 
 from kiosk import db as store
 from kiosk import i18n
 from kiosk.devices.pairing import get_device
+from kiosk.hosts.directory import Host
 from kiosk.messaging.notify import OutgoingSms
+from kiosk.phone import PhoneNumber
 
 
-def reception_messages(visit_id, visitor, host, reception):
+def reception_messages(visit_id: str, visitor: str, host: Host,
+                       reception: PhoneNumber) -> tuple[OutgoingSms, OutgoingSms]:
     """What reception is told while the host's SMS is slow, and once it has failed for good (`visitor` is the
     visitor's name, or a school's)."""
     with force_locale(i18n.default_locale()):
@@ -22,7 +26,7 @@ def reception_messages(visit_id, visitor, host, reception):
             OutgoingSms(visit_id, "reception", reception.e164, failed))
 
 
-def unannounced_text(db, host, kiosk_id, created_at):
+def unannounced_text(db: Database, host: Host | None, kiosk_id: int | str | None, created_at: str) -> str:
     """What reception is told of a visitor who could not be announced, from the visit record alone: the worker
     that held the visitor's name may be gone."""
     device = get_device(db, kiosk_id) if kiosk_id is not None else None
@@ -34,7 +38,7 @@ def unannounced_text(db, host, kiosk_id, created_at):
              "Please help them.", host=host.name, **where)
 
 
-def unannounced_alert(db, host, kiosk_id, created_at):
+def unannounced_alert(db: Database, host: Host | None, kiosk_id: int | str | None, created_at: str) -> str:
     """The same words for the admin area's banner, which is in English."""
     with force_locale("en"):
         return unannounced_text(db, host, kiosk_id, created_at)

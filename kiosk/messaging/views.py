@@ -5,8 +5,11 @@ Every route checks Twilio's signature first (SECURITY.md R11); the blueprint is 
 
 import functools
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from flask import Blueprint, Response, abort, request
+from flask.typing import ResponseReturnValue
 
 from kiosk.messaging import delivery
 
@@ -17,11 +20,11 @@ logger = logging.getLogger("kiosk.webhooks")
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
-def twilio_signed(view):
+def twilio_signed(view: Callable[..., ResponseReturnValue]) -> Callable[..., ResponseReturnValue]:
     """Answer 403 unless the request carries Twilio's signature for our public URL."""
 
     @functools.wraps(view)
-    def checked(**kwargs):
+    def checked(**kwargs: Any) -> ResponseReturnValue:
         if not delivery.can_verify():
             logger.warning("Webhook %s refused from %s: KIOSK_PUBLIC_URL or TWILIO_AUTH_TOKEN is not set, so "
                            "signatures cannot be checked", request.path, request.remote_addr)
@@ -36,7 +39,7 @@ def twilio_signed(view):
     return checked
 
 
-def _signed_path():
+def _signed_path() -> str:
     # Twilio signs the whole URL it called, query string included.
     query = request.query_string.decode("latin-1")
     return request.path + (f"?{query}" if query else "")
@@ -44,7 +47,7 @@ def _signed_path():
 
 @bp.post("/twilio/status")
 @twilio_signed
-def status_callback():
+def status_callback() -> tuple[dict[str, list[str]], int] | tuple[str, int]:
     missing = delivery.missing_fields(request.form)
     if missing:
         return {"errors": missing}, 400
@@ -54,6 +57,6 @@ def status_callback():
 
 @bp.post("/twilio/inbound")
 @twilio_signed
-def inbound():
+def inbound() -> Response:
     # STOP, START and HELP are Twilio's to handle; we keep and log nothing of a reply (R15).
     return Response(EMPTY_TWIML, mimetype="text/xml")

@@ -3,6 +3,8 @@
 import logging
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from typing import Any, Self
 
 from kiosk.phone import mask
 
@@ -24,13 +26,13 @@ class SmsSendError(Exception):
     The message never holds the recipient or the body: provider error texts can quote the number.
     """
 
-    def __init__(self, message, *, code=None, status=None):
+    def __init__(self, message: str, *, code: int | None = None, status: int | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.status = status
 
     @property
-    def permanent(self):
+    def permanent(self) -> bool:
         if self.code in PERMANENT_CODES:
             return True
         if self.transient or self.retry_once:
@@ -38,11 +40,11 @@ class SmsSendError(Exception):
         return self.status is not None and 400 <= self.status < 500
 
     @property
-    def retry_once(self):
+    def retry_once(self) -> bool:
         return self.code in RETRY_ONCE_CODES
 
     @property
-    def transient(self):
+    def transient(self) -> bool:
         """No answer, rate limited or a server error: safe to try again after a pause."""
         return (
             (self.status is None and self.code is None)  # also an answer that could not be read
@@ -52,7 +54,7 @@ class SmsSendError(Exception):
         )
 
     @property
-    def needs_alert(self):
+    def needs_alert(self) -> bool:
         return self.code in ALERT_CODES
 
 
@@ -62,10 +64,10 @@ class SmsClient(ABC):
     name: str
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: Mapping[str, Any]) -> Self:
         return cls()
 
-    def send(self, to, body, *, ref):
+    def send(self, to: str, body: str, *, ref: str) -> str:
         """Send `body` to the E.164 number `to`; `ref` (a visit id and recipient) goes into the log."""
         start = time.monotonic()
         try:
@@ -85,7 +87,7 @@ class SmsClient(ABC):
                     ref, mask(to), self.name, sid, (time.monotonic() - start) * 1000)
         return sid
 
-    def redact(self, sid):
+    def redact(self, sid: str) -> None:
         """Blank the body of the sent message `sid` in the provider's logs (SECURITY.md R19)."""
         try:
             self._redact(sid)
@@ -95,9 +97,9 @@ class SmsClient(ABC):
         logger.info("Message %s redacted by %s", sid, self.name)
 
     @abstractmethod
-    def _send(self, to, body, *, ref):
+    def _send(self, to: str, body: str, *, ref: str) -> str:
         ...
 
     @abstractmethod
-    def _redact(self, sid):
+    def _redact(self, sid: str) -> None:
         ...

@@ -5,6 +5,7 @@ For the demo only. It prints message bodies, which hold the name typed at the ki
 
 import itertools
 import sys
+from typing import TextIO
 
 from kiosk.phone import mask
 from kiosk.sms.base import SmsClient
@@ -13,13 +14,13 @@ from kiosk.sms.base import SmsClient
 class ConsoleSmsClient(SmsClient):
     name = "console"
 
-    def __init__(self, stream=None):
+    def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stdout
         self._ids = itertools.count(1)
 
-    def _send(self, to, body, *, ref):
+    def _send(self, to: str, body: str, *, ref: str) -> str:
         print(f"[SMS to {mask(to)}] {body}", file=self.stream, flush=True)
         return f"SMconsole{next(self._ids):027d}"
 
-    def _redact(self, sid):
+    def _redact(self, sid: str) -> None:
         pass  # nothing left the machine, so no provider keeps a copy

@@ -16,20 +16,20 @@ class SentSms:
 class FakeSmsClient(SmsClient):
     name = "fake"
 
-    def __init__(self):
-        self.outbox = []
-        self.attempts = []
-        self.redacted = []  # SIDs, in the order redact() was called
-        self._failures = []
+    def __init__(self) -> None:
+        self.outbox: list[SentSms] = []
+        self.attempts: list[SentSms] = []
+        self.redacted: list[str] = []  # SIDs, in the order redact() was called
+        self._failures: list[tuple[str | None, int | None, int | None]] = []
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
 
-    def fail(self, *, to=None, code=None, status=400, times=1):
+    def fail(self, *, to: str | None = None, code: int | None = None, status: int | None = 400, times: int = 1) -> None:
         """Make the next `times` sends (to `to`, or to anyone) fail with this provider error."""
         with self._lock:
             self._failures.extend([(to, code, status)] * times)
 
-    def _send(self, to, body, *, ref):
+    def _send(self, to: str, body: str, *, ref: str) -> str:
         with self._lock:
             self.attempts.append(SentSms(to, body))
             for i, (failing_to, code, status) in enumerate(self._failures):
@@ -39,6 +39,6 @@ class FakeSmsClient(SmsClient):
             self.outbox.append(SentSms(to, body))
             return f"SMfake{next(self._ids):030d}"
 
-    def _redact(self, sid):
+    def _redact(self, sid: str) -> None:
         with self._lock:
             self.redacted.append(sid)

@@ -1,25 +1,30 @@
 """Twilio Programmable Messaging through the official SDK, with a timeout and a configurable API base URL."""
 
+from collections.abc import Callable, Mapping
+from typing import Any, Self, TypeVar
 from urllib.parse import urlsplit
 
 import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
 from twilio.http.http_client import TwilioHttpClient
+from twilio.http.response import Response
 from twilio.rest import Client
 
 from kiosk.sms.base import SmsClient, SmsSendError
 
 TWILIO_API_URL = "https://api.twilio.com"
 
+T = TypeVar("T")
+
 
 class ApiUrlHttpClient(TwilioHttpClient):
     """The SDK's own HTTP client, pointed at another Twilio-compatible base URL (a test server, a proxy)."""
 
-    def __init__(self, api_url, timeout):
+    def __init__(self, api_url: str, timeout: float) -> None:
         super().__init__(timeout=timeout)
         self.api_url = api_url.rstrip("/")
 
-    def request(self, method, url, *args, **kwargs):
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:
         # Keep only the path: the SDK moves the host to api.<edge>.<region>.twilio.com by itself when
         # TWILIO_EDGE or TWILIO_REGION is in the environment, which would bypass a test server or proxy.
         if self.api_url != TWILIO_API_URL:
@@ -31,15 +36,16 @@ class ApiUrlHttpClient(TwilioHttpClient):
 class TwilioSmsClient(SmsClient):
     name = "twilio"
 
-    def __init__(self, *, account_sid, auth_token, sender=None, messaging_service_sid=None,
-                 api_url=TWILIO_API_URL, timeout=10, status_callback=None):
+    def __init__(self, *, account_sid: str, auth_token: str, sender: str | None = None,
+                 messaging_service_sid: str | None = None, api_url: str = TWILIO_API_URL, timeout: float = 10,
+                 status_callback: str | None = None) -> None:
         self.client = Client(account_sid, auth_token, http_client=ApiUrlHttpClient(api_url, timeout))
         self.sender = sender
         self.messaging_service_sid = messaging_service_sid
         self.status_callback = status_callback
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: Mapping[str, Any]) -> Self:
         public_url = config["PUBLIC_URL"]
         return cls(
             account_sid=config["TWILIO_ACCOUNT_SID"],
@@ -51,8 +57,8 @@ class TwilioSmsClient(SmsClient):
             status_callback=f"{public_url.rstrip('/')}/webhooks/twilio/status" if public_url else None,
         )
 
-    def _send(self, to, body, *, ref):
-        options = {"to": to, "body": body}
+    def _send(self, to: str, body: str, *, ref: str) -> str:
+        options: dict[str, str | None] = {"to": to, "body": body}
         if self.messaging_service_sid:
             options["messaging_service_sid"] = self.messaging_service_sid
         else:
@@ -61,12 +67,12 @@ class TwilioSmsClient(SmsClient):
             options["status_callback"] = self.status_callback
         return _call(lambda: self.client.messages.create(**options).sid, ref)
 
-    def _redact(self, sid):
+    def _redact(self, sid: str) -> None:
         # Twilio's documented redaction: an empty body, accepted once the message's status is final.
         _call(lambda: self.client.messages(sid).update(body=""), sid)
 
 
-def _call(request, ref):
+def _call(request: Callable[[], T], ref: str) -> T:
     """Run one REST call; every failure becomes an SmsSendError with Twilio's code and HTTP status."""
     try:
         return request()

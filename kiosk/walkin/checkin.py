@@ -8,9 +8,11 @@ from functools import partial
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from sqlite_utils import Database
 
 from kiosk import db as store
 from kiosk import i18n
+from kiosk.devices.pairing import Device
 from kiosk.guard import abuse
 from kiosk.hosts.directory import Host, get_host
 from kiosk.messaging import notify, texts
@@ -35,11 +37,11 @@ class CheckIn:
     country_allowed: bool = True
 
     @property
-    def first_name(self):
+    def first_name(self) -> str:
         return self.name.split()[0]
 
     @property
-    def texts_visitor(self):
+    def texts_visitor(self) -> bool:
         """Whether an SMS will be sent to the number typed (so the abuse guard counts it)."""
         return self.confirm and self.country_allowed
 
@@ -52,25 +54,25 @@ class VisitStatus:
     reception: str | None
     awaiting_fallback: bool
     host_slow: bool = False  # the host's SMS was not accepted within HOST_ESCALATE_SECONDS
-    reasons: dict = field(default_factory=dict)  # recipient -> why it failed (notify's reason words)
+    reasons: dict[str, str] = field(default_factory=dict)  # recipient -> why it failed (notify's reason words)
 
     @property
-    def ask_desk(self):
+    def ask_desk(self) -> bool:
         return self.host in NOT_DELIVERED or self.host_slow
 
     @property
-    def reason(self):
+    def reason(self) -> str | None:
         """Why the visitor is sent to the desk, for the status screen: None, host_failed or host_slow."""
         if self.host in NOT_DELIVERED:
             return "host_failed"
         return "host_slow" if self.host_slow else None
 
     @property
-    def final(self):
+    def final(self) -> bool:
         statuses = [s for s in (self.host, self.visitor, self.reception) if s]
         return all(s in FINAL for s in statuses) and not self.awaiting_fallback
 
-    def as_json(self):
+    def as_json(self) -> dict[str, str | bool | None]:
         return {
             "host": self.host, "visitor": self.visitor, "reception": self.reception,
             "ask_desk": self.ask_desk, "reason": self.reason, "visitor_reason": self.reasons.get("visitor"),
@@ -78,7 +80,7 @@ class VisitStatus:
         }
 
 
-def register(db, checkin, *, kiosk_id=None):
+def register(db: Database, checkin: CheckIn, *, kiosk_id: int | None = None) -> str:
     """Record the visit without any personal data and start the SMS; returns the visit id at once."""
     visit_id = secrets.token_urlsafe(16)
     reception = reception_phone()
@@ -104,17 +106,17 @@ def register(db, checkin, *, kiosk_id=None):
     return visit_id
 
 
-def create_visit(db, visit_id, host_id, kiosk_id):
+def create_visit(db: Database, visit_id: str, host_id: int | None, kiosk_id: int | None) -> str:
     """The PII-free visit record (walk-in or school group); returns its creation time as stored."""
     created = store.now()
-    db["visits"].insert({
+    db.table("visits").insert({
         "id": visit_id, "host_id": host_id, "kiosk_id": kiosk_id, "created_at": store.timestamp(created),
         "expires_at": store.timestamp(created + timedelta(days=current_app.config["VISIT_RETENTION_DAYS"])),
     })
     return store.timestamp(created)
 
 
-def _host_message(visit_id, checkin, reception):
+def _host_message(visit_id: str, checkin: CheckIn, reception: PhoneNumber | None) -> OutgoingSms:
     # Each SMS is in its reader's language: the host's from the directory, reception's the kiosk default.
     if checkin.host:
         with force_locale(i18n.host_locale(checkin.host)):
@@ -123,10 +125,11 @@ def _host_message(visit_id, checkin, reception):
     with force_locale(i18n.default_locale()):
         body = _("%(visitor)s is at reception and does not know whom to ask for. Please help them.",
                  visitor=checkin.name)
+    assert reception is not None  # CheckinForm offers reception only while RECEPTION_PHONE is set
     return OutgoingSms(visit_id, "host", reception.e164, body)
 
 
-def _confirmation(db, visit_id, checkin):
+def _confirmation(db: Database, visit_id: str, checkin: CheckIn) -> notify.Confirmation:
     """The visitor's SMS in both wordings, built in the check-in request, so in the language chosen on the kiosk."""
     company = setting("COMPANY_NAME")
     reception_told = _("Welcome to %(company)s, %(first_name)s. Reception has been told you are here.",
@@ -139,12 +142,12 @@ def _confirmation(db, visit_id, checkin):
                                       reception_told=reception_told)
 
 
-def ask_for_help(db, device, host_id=None):
+def ask_for_help(db: Database, device: Device, host_id: str | None = None) -> bool:
     """A refused check-in (the abuse guard) still brings a person: reception, or else the host picked, gets one SMS
     naming the tablet and the time, at most once per tablet per HELP_EVERY. Nothing goes to the number typed.
     Returns True when someone has been told (now or a few minutes ago)."""
     reception = reception_phone()
-    host = get_host(db, int(host_id)) if reception is None and str(host_id or "").isdigit() else None
+    host = get_host(db, int(host_id)) if reception is None and host_id and host_id.isdigit() else None
     to = reception.e164 if reception else host.phone if host else None
     if to is None:
         return False
@@ -156,7 +159,7 @@ def ask_for_help(db, device, host_id=None):
     return True
 
 
-def get_visit_status(db, visit_id, *, kiosk_id):
+def get_visit_status(db: Database, visit_id: str, *, kiosk_id: int) -> VisitStatus | None:
     """The SMS status of a visit made on this kiosk that has not expired, or None."""
     visit = db.execute(
         "SELECT host_id, created_at FROM visits WHERE id = ? AND kiosk_id IS ? AND expires_at > ?",
@@ -183,7 +186,7 @@ def get_visit_status(db, visit_id, *, kiosk_id):
     )
 
 
-def purge_expired(db):
+def purge_expired(db: Database) -> int:
     """Delete visit records past their retention; returns how many went."""
     now = store.timestamp()
     with store.write_transaction(db):

@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, ValidationError
 
 from kiosk.db import get_db
 from kiosk.devices import pairing as devices
-from kiosk.hosts.directory import get_host
+from kiosk.hosts.directory import Host, get_host
 from kiosk.phone import InvalidPhoneError, PhoneNumber
 from kiosk.settings import setting
 from kiosk.walkin.checkin import CheckIn
@@ -25,7 +25,7 @@ _DOT = "[.\uff0e\u3002\uff61]"
 URL_LIKE = re.compile(rf"[a-z][a-z0-9+.-]*://|www{_DOT}|\w{_DOT}\w{{2,}}", re.IGNORECASE)
 
 
-def _clean_name(value):
+def _clean_name(value: str | None) -> str:
     return " ".join((value or "").split())
 
 
@@ -39,8 +39,11 @@ class CheckinForm(FlaskForm):
     # The abuse guard's signed form token and honeypot (R8), checked by kiosk.guard.abuse.check_form.
     form_token = HiddenField()
     website = StringField(_l("Leave this empty"))
+    # Set by validate_phone and validate_host_query once the form validates.
+    parsed_phone: PhoneNumber
+    host: Host | None
 
-    def validate_name(self, field):
+    def validate_name(self, field: StringField) -> None:
         if len(field.data) > current_app.config["NAME_MAX_LENGTH"]:
             raise ValidationError(_l("Your name is too long. Write at most %(max)s characters.",
                                      max=current_app.config["NAME_MAX_LENGTH"]))
@@ -49,14 +52,14 @@ class CheckinForm(FlaskForm):
         if URL_LIKE.search(field.data):
             raise ValidationError(_l("Write only your name."))
 
-    def validate_phone(self, field):
+    def validate_phone(self, field: StringField) -> None:
         # Any country's mobile checks in; ALLOWED_COUNTRIES decides only whether the confirmation may go (R1).
         try:
             self.parsed_phone = PhoneNumber.parse(field.data, region=current_app.config["DEFAULT_REGION"])
         except InvalidPhoneError as e:
             raise ValidationError(e.message) from e
 
-    def validate_host_query(self, field):
+    def validate_host_query(self, field: StringField) -> None:
         self.host = None
         if self.host_id.data == RECEPTION and setting("RECEPTION_PHONE"):
             return
@@ -65,7 +68,7 @@ class CheckinForm(FlaskForm):
         if self.host is None:
             raise ValidationError(_l("Choose the person you are visiting from the list."))
 
-    def to_checkin(self):
+    def to_checkin(self) -> CheckIn:
         return CheckIn(name=self.name.data, phone=self.parsed_phone, host=self.host, confirm=self.confirm.data,
                        country_allowed=self.parsed_phone.region in current_app.config["ALLOWED_COUNTRIES"])
 
@@ -73,6 +76,6 @@ class CheckinForm(FlaskForm):
 class PairForm(FlaskForm):
     code = StringField(_l("Pairing code"), validators=[DataRequired(_l("Enter the pairing code."))])
 
-    def validate_code(self, field):
+    def validate_code(self, field: StringField) -> None:
         if devices.pairing_code_name(get_db(), field.data) is None:
             raise ValidationError(_l("This code is not valid. It may have expired: ask for a new one."))

@@ -5,10 +5,12 @@ Everything but pairing answers only a paired tablet (SECURITY.md R7).
 
 import json
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     g,
@@ -20,6 +22,8 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
+from flask_wtf import FlaskForm
 
 from kiosk import i18n
 from kiosk.config import LOGO_TYPES, is_colour
@@ -35,21 +39,23 @@ from kiosk.walkin.forms import RECEPTION, CheckinForm, PairForm
 from kiosk.web import local_path
 
 bp = Blueprint("kiosk", __name__)
+View = Callable[..., ResponseReturnValue]
+OPEN_TO_UNPAIRED = "open_to_unpaired"  # the mark open_to_unpaired() sets on a view
 
 JSON_ENDPOINTS = {"kiosk.hosts", "kiosk.visit_status"}
 TEN_YEARS = 10 * 365 * 24 * 3600
 MISTAKES = "mistakes"  # session key: field name -> message of a form sent without JavaScript
 
 
-def open_to_unpaired(view):
+def open_to_unpaired(view: View) -> View:
     """Mark a tablet page that answers any browser, paired or not (and the school pages under this blueprint)."""
-    view.open_to_unpaired = True
+    setattr(view, OPEN_TO_UNPAIRED, True)
     return view
 
 
 @bp.before_request
-def require_paired_device():
-    if getattr(current_app.view_functions.get(request.endpoint), "open_to_unpaired", False):
+def require_paired_device() -> ResponseReturnValue | None:
+    if getattr(current_app.view_functions.get(request.endpoint or ""), OPEN_TO_UNPAIRED, False):
         return None
     token = request.cookies.get(current_app.config["DEVICE_COOKIE_NAME"])
     g.device = devices.device_for_token(get_db(), token)
@@ -61,13 +67,13 @@ def require_paired_device():
 
 
 @bp.after_request
-def no_store(response):
+def no_store(response: Response) -> Response:
     response.headers.setdefault("Cache-Control", "no-store")
     return response
 
 
 @bp.app_template_global()
-def accent_color():
+def accent_color() -> str:
     """The accent colour setting, checked again here: it is written into CSS and HTML."""
     value = setting("ACCENT_COLOR")
     return value if is_colour(value) else current_app.config["ACCENT_COLOR"]
@@ -76,7 +82,7 @@ def accent_color():
 # Browsers fetch a manifest without cookies; it holds nothing but the company's name and colour.
 @bp.get("/manifest.webmanifest")
 @open_to_unpaired
-def manifest():
+def manifest() -> Response:
     """The web app manifest: the tablet opens the kiosk full screen, under the company's name."""
     name = setting("COMPANY_NAME")
     body = {
@@ -100,7 +106,7 @@ def manifest():
 # The service worker and its offline page are the same for everyone and carry no personal data.
 @bp.get("/sw.js")
 @open_to_unpaired
-def service_worker():
+def service_worker() -> Response:
     """The service worker from under /kiosk/, so that its scope is the kiosk (static/js/sw.js)."""
     response = current_app.send_static_file("js/sw.js")
     response.headers["Cache-Control"] = "no-cache"
@@ -109,7 +115,7 @@ def service_worker():
 
 @bp.get("/offline")
 @open_to_unpaired
-def offline():
+def offline() -> Response:
     """What the service worker shows when the network is gone: no form, no personal data."""
     response = current_app.make_response(render_template("kiosk/offline.html"))
     response.headers["Cache-Control"] = "no-cache"
@@ -119,7 +125,7 @@ def offline():
 # The unpaired page wears the brand too.
 @bp.get("/logo")
 @open_to_unpaired
-def logo():
+def logo() -> Response:
     """The office's logo (KIOSK_LOGO_FILE), served from this server so the page loads nothing from elsewhere."""
     path = current_app.config["LOGO_FILE"] or abort(404)
     response = send_file(Path(path).resolve(), mimetype=LOGO_TYPES[Path(path).suffix.lower()])
@@ -129,7 +135,7 @@ def logo():
 
 @bp.get("/brand.css")
 @open_to_unpaired
-def brand_css():
+def brand_css() -> Response:
     """The office's accent colour as a stylesheet: the CSP allows no inline style."""
     response = current_app.response_class(f":root {{ --accent: {accent_color()}; }}\n", mimetype="text/css")
     response.headers["Cache-Control"] = "no-cache"
@@ -138,7 +144,7 @@ def brand_css():
 
 @bp.route("/pair", methods=["GET", "POST"])
 @open_to_unpaired
-def pair():
+def pair() -> ResponseReturnValue:
     form = PairForm(code=request.args.get("code", ""))
     name = devices.pairing_code_name(get_db(), form.code.data)
     if form.validate_on_submit():
@@ -152,7 +158,7 @@ def pair():
 
 
 @bp.get("/")
-def welcome():
+def welcome() -> ResponseReturnValue:
     if request.args.get("reset"):
         # The idle timer and the status screen come back here with ?reset=1: the next visitor starts afresh.
         i18n.reset()
@@ -163,7 +169,7 @@ def welcome():
 # Choosing a language only changes what the screen shows, so an unpaired tablet may do it too.
 @bp.get("/language/<code>")
 @open_to_unpaired
-def language(code):
+def language(code: str) -> ResponseReturnValue:
     """The language picker's links: a display preference in the session, so no CSRF token is needed."""
     if not i18n.choose(code):
         abort(404)
@@ -171,7 +177,7 @@ def language(code):
 
 
 @bp.route("/checkin", methods=["GET", "POST"])
-def checkin_form():
+def checkin_form() -> ResponseReturnValue:
     form = CheckinForm()
     if form.is_submitted():
         try:
@@ -191,13 +197,13 @@ def checkin_form():
     return render_template("kiosk/checkin.html", form=form, reception=RECEPTION), status
 
 
-def sent_by_script():
+def sent_by_script() -> bool:
     """A form sent with fetch() by static/js/submit.js. Its answer is not a page in the tablet's history, so the
     browser's session files never keep the typed values with it (issue 9, item 2)."""
     return request.headers.get("X-Requested-With") == "fetch"
 
 
-def redirect_with_mistakes(form, url):
+def redirect_with_mistakes(form: FlaskForm, url: str) -> ResponseReturnValue:
     """Without JavaScript, a form's answer would be a history entry with the typed values and the POST body, which
     Chromium keeps in its session files: send the browser to a plain GET of the form instead, which shows the
     mistakes (the messages only, in the session cookie) and nothing that was typed."""
@@ -205,21 +211,21 @@ def redirect_with_mistakes(form, url):
     return redirect(url, code=303)
 
 
-def show_mistakes(form):
+def show_mistakes(form: FlaskForm) -> None:
     """Put the mistakes redirect_with_mistakes kept on the fields of a freshly shown form."""
     for name, message in session.pop(MISTAKES, {}).items():
         if name in form:
             form[name].errors = [message]
 
 
-def _check_in(visit):
+def _check_in(visit: checkin.CheckIn) -> ResponseReturnValue:
     abuse.check_checkin(get_db(), g.device, visit)
     visit_id = checkin.register(get_db(), visit, kiosk_id=g.device.id)
     next_turn()
     return redirect(url_for(".visit", visit_id=visit_id))
 
 
-def next_turn():
+def next_turn() -> None:
     """End a visitor's turn at the tablet (also after a school group or a consent)."""
     # A new session cookie after every submission keeps Chromium from restoring the filled form from its
     # back/forward cache (SECURITY.md R25); a fresh CSRF token comes with the next form.
@@ -228,20 +234,20 @@ def next_turn():
 
 
 @bp.get("/visits/<visit_id>")
-def visit(visit_id):
+def visit(visit_id: str) -> ResponseReturnValue:
     status = checkin.get_visit_status(get_db(), visit_id, kiosk_id=g.device.id) or abort(404)
     return render_template("kiosk/status.html", visit_id=visit_id, status=status)
 
 
 @bp.get("/visits/<visit_id>/status")
-def visit_status(visit_id):
+def visit_status(visit_id: str) -> ResponseReturnValue:
     sweeper.sweep(get_db(), visit_id=visit_id)  # a host SMS whose worker died is settled while the visitor waits
     status = checkin.get_visit_status(get_db(), visit_id, kiosk_id=g.device.id) or abort(404)
     return jsonify(status.as_json())
 
 
 @bp.get("/hosts")
-def hosts():
+def hosts() -> ResponseReturnValue:
     query = request.args.get("q", "")[:100]
     if len(query.strip()) < current_app.config["SEARCH_MIN_CHARS"]:
         return jsonify([])
