@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from kiosk.db import now, timestamp, write_transaction
+from kiosk.db import now, query_value, timestamp, write_transaction
 
 
 def keep(db: Database, table: str, column: str, data: object, *, admin_id: int, minutes: int) -> str:
@@ -31,9 +31,7 @@ def take(db: Database, table: str, column: str, preview_id: str, *, admin_id: in
 
     Runs inside the caller's write transaction, so what the caller saves from it is atomic with the delete.
     """
-    row = db.execute(
-        f"SELECT {column} FROM {table} WHERE id = ? AND admin_id = ? AND expires_at > ?",  # noqa: S608
-        [preview_id, admin_id, timestamp()],
-    ).fetchone()
+    data = query_value(db, f"SELECT {column} FROM {table} WHERE id = ? AND admin_id = ? AND expires_at > ?",  # noqa: S608
+                       [preview_id, admin_id, timestamp()])
     db.execute(f"DELETE FROM {table} WHERE id = ? OR expires_at <= ?", [preview_id, timestamp()])  # noqa: S608
-    return json.loads(row[0]) if row else None
+    return json.loads(data) if data is not None else None

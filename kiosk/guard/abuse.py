@@ -265,12 +265,13 @@ def _take(db: Database, limits: list[Limit]) -> str | None:
 
 def _increment(db: Database, key: str, window: Window) -> int:
     # Atomic across workers: one statement, run inside write_transaction's BEGIN IMMEDIATE.
-    rows = db.execute(
+    # fetchall() steps the statement to its end, so the insert is complete before the transaction goes on.
+    [(count,)] = db.execute(
         'INSERT INTO counters (key, "window", count, expires_at) VALUES (?, ?, 1, ?) '
         'ON CONFLICT (key, "window") DO UPDATE SET count = count + 1 RETURNING count',
         [key, window.name, window.expires_at],
     ).fetchall()
-    return rows[0][0]
+    return int(count)
 
 
 def _mark_once(db: Database, key: str, window: Window) -> bool:

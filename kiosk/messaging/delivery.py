@@ -112,14 +112,14 @@ def _error_code(raw: str) -> int | None:
 
 def _advance(db: Database, sid: str, status: str | None, error_code: int | None) -> Message | None:
     """Move the message with this SID forward to `status`; returns it if it changed, else None."""
-    row = db.execute("SELECT id, visit_id, recipient, status FROM messages WHERE sid = ?", [sid]).fetchone()
+    row = store.query_one(db, "SELECT id, visit_id, recipient, status FROM messages WHERE sid = ?", [sid])
     # A status we do not know counts as final: never overwrite what we cannot place.
-    if row is None or status is None or RANK[status] <= RANK.get(row[3], FINAL_RANK):
+    if row is None or status is None or RANK[status] <= RANK.get(row["status"], FINAL_RANK):
         return None
     db.execute("UPDATE messages SET status = ?, error_code = coalesce(?, error_code), updated_at = ? WHERE id = ?",
-               [status, error_code, store.timestamp(), row[0]])
-    logger.info("Message %s of visit %s is now %s (error code %s)", row[0], row[1], status, error_code)
-    return Message(row[0], row[1], row[2], status, sid)
+               [status, error_code, store.timestamp(), row["id"]])
+    logger.info("Message %s of visit %s is now %s (error code %s)", row["id"], row["visit_id"], status, error_code)
+    return Message(row["id"], row["visit_id"], row["recipient"], status, sid)
 
 
 def _reception_fallback(db: Database, message: Message) -> OutgoingSms | None:
@@ -141,9 +141,9 @@ def _reception_fallback(db: Database, message: Message) -> OutgoingSms | None:
 
 def _recent_host(db: Database, visit_id: str) -> Host | None:
     """The host of a visit made within FALLBACK_WINDOW; None for an older visit or one for reception."""
-    row = db.execute("SELECT host_id FROM visits WHERE id = ? AND created_at > ?",
-                     [visit_id, store.timestamp(store.now() - FALLBACK_WINDOW)]).fetchone()
-    return get_host(db, row[0], active_only=False) if row and row[0] is not None else None
+    host_id = store.query_value(db, "SELECT host_id FROM visits WHERE id = ? AND created_at > ?",
+                                [visit_id, store.timestamp(store.now() - FALLBACK_WINDOW)])
+    return get_host(db, host_id, active_only=False) if host_id is not None else None
 
 
 def _reception_told(db: Database, visit_id: str) -> bool:

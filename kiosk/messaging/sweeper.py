@@ -12,8 +12,8 @@ import logging
 import os
 import sqlite3
 import threading
-from collections import namedtuple
 from datetime import timedelta
+from typing import NamedTuple
 
 from flask import Flask, current_app
 from flask_babel import force_locale
@@ -41,7 +41,16 @@ _IN_FLIGHT = """
     FROM messages m JOIN visits v ON v.id = m.visit_id
     WHERE m.status = 'sending'
 """
-InFlight = namedtuple("InFlight", "id visit_id recipient deadline owner created_at told")
+class InFlight(NamedTuple):
+    """A message still being sent, with its visit's time and whether reception was told (a row of _IN_FLIGHT)."""
+
+    id: int
+    visit_id: str
+    recipient: str
+    deadline: str | None
+    owner: str | None
+    created_at: str
+    told: int
 
 
 def sweep(db: Database, *, visit_id: str | None = None) -> int:
@@ -68,7 +77,7 @@ def _candidates(db: Database, visit_id: str | None) -> list[InFlight]:
     backstop = store.timestamp(store.now() - timedelta(
         seconds=current_app.config["HOST_ESCALATE_SECONDS"] + BACKSTOP_SECONDS))
     query = _IN_FLIGHT + (" AND m.visit_id = ?" if visit_id else "")
-    rows = [InFlight(*row) for row in db.execute(query, [visit_id] if visit_id else []).fetchall()]
+    rows = [InFlight(**row) for row in db.query(query, [visit_id] if visit_id else [])]
     return [row for row in rows
             if _overdue(row, now) or not notify.is_alive(row.owner)
             or (row.recipient == "host" and not row.told and row.created_at <= backstop)]
@@ -106,7 +115,7 @@ def _escalate(db: Database, visit_id: str) -> list[OutgoingSms]:
     """Tell reception about a visit whose host was not reached, once per visit; or alert the admins."""
     if db.execute("SELECT 1 FROM messages WHERE visit_id = ? AND recipient = 'reception'", [visit_id]).fetchone():
         return []
-    created_at = db.execute("SELECT created_at FROM visits WHERE id = ?", [visit_id]).fetchone()[0]
+    created_at = store.query_value(db, "SELECT created_at FROM visits WHERE id = ?", [visit_id])
     if reception_phone() is None or created_at <= store.timestamp(store.now() - FALLBACK_WINDOW):
         _alert(db, visit_id)
         return []
@@ -141,8 +150,8 @@ def _tell_reception(message: OutgoingSms) -> None:
 
 def count_overdue(db: Database) -> int:
     """Messages still in flight past their deadline: more than zero means no sweep has run for a while."""
-    return db.execute("SELECT count(*) FROM messages WHERE status = 'sending' AND deadline <= ?",
-                      [store.timestamp()]).fetchone()[0]
+    return int(store.query_value(db, "SELECT count(*) FROM messages WHERE status = 'sending' AND deadline <= ?",
+                                 [store.timestamp()]))
 
 
 # Each worker sweeps every SWEEP_SECONDS on a thread of its own, started after gunicorn's fork.
