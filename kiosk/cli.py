@@ -41,11 +41,14 @@ def register(app: Flask) -> None:
 @hosts_cli.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--skip-invalid", is_flag=True, help="Import the good rows even if some rows have problems.")
-def import_hosts_command(file: Path, skip_invalid: bool) -> None:
+@click.option("--deactivate-missing", is_flag=True,
+              help="Deactivate the hosts who are not in FILE (they stay in the directory and can be reactivated).")
+def import_hosts_command(file: Path, skip_invalid: bool, deactivate_missing: bool) -> None:
     """Add or update hosts from a CSV or Excel (.xlsx) FILE.
 
     Columns: name and phone (or navn and mobil), optional department, email, language. A host already in
-    the directory is updated, matched on the phone number, else on the e-mail address.
+    the directory is updated, matched on the phone number, else on the e-mail address. A column the file
+    does not have is left as it is for every host.
     """
     try:
         table = read_table(_read_import_file(file), file.name, max_rows=IMPORT_MAX_ROWS)
@@ -56,10 +59,11 @@ def import_hosts_command(file: Path, skip_invalid: bool) -> None:
         click.echo(f"line {error.line}: {error.message}", err=True)
     if result.errors and not skip_invalid:
         raise click.ClickException(_nothing_imported(result))
-    saved = directory.save_hosts(get_db(), result.hosts)
+    saved = directory.save_hosts(get_db(), result.hosts, deactivate_missing=deactivate_missing)
     total = saved.added + saved.updated + saved.unchanged
     click.echo(f"Imported {total} host{'' if total == 1 else 's'}: "
-               f"{saved.added} added, {saved.updated} updated, {saved.unchanged} unchanged.")
+               f"{saved.added} added, {saved.updated} updated, {saved.unchanged} unchanged"
+               + (f", {saved.deactivated} deactivated." if deactivate_missing else "."))
     if result.errors:
         click.echo(f"Skipped {len(result.errors)} rows with problems (listed above).")
     if result.ignored_columns:

@@ -192,7 +192,7 @@ def test_an_import_preview_lists_each_bad_row_with_its_line_and_saves_nothing(ad
 
 def test_r27_the_import_preview_shows_the_first_names_as_they_will_be_saved_so_garbled_letters_show(admin, db):
     page = parse_page(upload(admin, "navn;mobil\nKari Ødegård;412 34 567\nOla Ås;412 34 568\n".encode("cp1252")))
-    rows = [[td.text for td in tr.select("td")] for tr in page.select("#sample tbody tr")]
+    rows = [[td.text for td in tr.select("td")] for tr in page.select("#added tbody tr")]
     assert rows == [["Kari Ødegård", "", "+47 4** ** *67"], ["Ola Ås", "", "+47 4** ** *68"]]
 
 
@@ -207,7 +207,27 @@ def test_confirming_an_import_saves_the_good_rows_and_forgets_the_preview(admin,
     assert sorted(row["name"] for row in db["hosts"].rows) == ["Kari Ødegård", "Ola Nordmann"]
     assert db["import_previews"].count == 0
     assert "1 added, 1 updated, 0 unchanged" in get_page(admin, "/admin/hosts").text
-    assert audit_events(db) == [("hosts_imported", "added:1 updated:1 unchanged:0")]
+    assert audit_events(db) == [("hosts_imported", "added:1 updated:1 unchanged:0 deactivated:0")]
+
+
+def test_the_preview_shows_each_change_and_who_is_not_in_the_file_and_can_deactivate_them(admin, db):
+    create_host(db, name="Kari Ø.", phone="+4741234567", department="Sales", language="en")
+    create_host(db, name="Siri Slutter", phone="+4741234599", department="Finance")
+    page = parse_page(upload(admin, "navn;mobil;avdeling\nKari Ødegård;412 34 567;Salg\nOla Ny;412 34 568;\n"))
+    changes = [[cell.text.strip() for cell in tr.select("th, td")] for tr in page.select("#changed tbody tr")]
+    assert changes == [["Kari Ø.", "Name", "Kari Ø.", "Kari Ødegård"], ["Department", "Sales", "Salg"]]
+    assert [td.text for td in page.select("#missing tbody td")] == ["Siri Slutter", "Finance"]
+    assert "e-mail or sms language" in page.select_one("#kept-fields").text  # absent columns are kept
+    form = page.select_one("form[action='/admin/hosts/import/confirm']")
+    checkbox = form.select_one("input[name=deactivate_missing]")
+    assert form.select_one(f"label[for={checkbox['id']}]").text == "Also deactivate the 1 host who is not in this file"
+    response = admin.post(form["action"], data={"csrf_token": csrf_token(form), "deactivate_missing": "y",
+                                                "preview_id": form.select_one("[name=preview_id]")["value"]})
+    assert response.status_code == 302
+    active = {row["name"]: (row["active"], row["language"]) for row in db["hosts"].rows}
+    assert active == {"Kari Ødegård": (1, "en"), "Ola Ny": (1, None), "Siri Slutter": (0, "nb")}
+    assert "1 added, 1 updated, 0 unchanged, 1 deactivated" in get_page(admin, "/admin/hosts").text
+    assert audit_events(db) == [("hosts_imported", "added:1 updated:1 unchanged:0 deactivated:1")]
 
 
 def test_a_preview_expires_after_15_minutes(app, admin, db):

@@ -80,6 +80,25 @@ def test_import_again_updates_instead_of_duplicating(runner, db, tmp_path):
     assert directory(db) == [("Kari Berg", "+4741234567", "HR", None, None), ("Ola", "+4791234567", None, None, None)]
 
 
+def test_import_keeps_the_fields_a_file_has_no_column_for(runner, db, tmp_path):
+    invoke(runner, "import", str(hosts_file(tmp_path, "Kari,41234567,Salg,kari@example.no,en", name="first.csv")))
+
+    result = invoke(runner, "import", str(hosts_file(tmp_path, "Kari Berg,41234567", header="navn,mobil")))
+
+    assert result.output == "Imported 1 host: 0 added, 1 updated, 0 unchanged.\n"
+    assert directory(db) == [("Kari Berg", "+4741234567", "Salg", "kari@example.no", "en")]
+
+
+def test_deactivate_missing_deactivates_the_hosts_not_in_the_file(runner, db, tmp_path):
+    invoke(runner, "import", str(hosts_file(tmp_path, "Kari,41234567,,,", "Ola,91234567,,,", name="first.csv")))
+
+    result = invoke(runner, "import", "--deactivate-missing", str(hosts_file(tmp_path, "Kari,41234567,,,")))
+
+    assert result.output == "Imported 1 host: 0 added, 0 updated, 1 unchanged, 1 deactivated.\n"
+    assert [(row["name"], row["active"]) for row in db.query("SELECT name, active FROM hosts ORDER BY name")] == [
+        ("Kari", 1), ("Ola", 0)]
+
+
 def test_import_matches_on_email_when_the_phone_number_changed(runner, db, tmp_path):
     invoke(runner, "import", str(hosts_file(tmp_path, "Kari,41234567,,kari@example.no,", name="first.csv")))
 

@@ -2,7 +2,7 @@ import io
 
 import pytest
 
-from kiosk.hosts.directory import export_hosts, list_hosts, parse_hosts, save_hosts
+from kiosk.hosts.directory import Change, export_hosts, list_hosts, parse_hosts, plan_hosts, save_hosts
 from kiosk.spreadsheet import LineProblem, Row, SpreadsheetError, Table, read_table
 
 HEADER = "name,phone,department,email,language"
@@ -63,8 +63,9 @@ def test_two_columns_for_the_same_field_are_refused():
 def test_unknown_columns_are_ignored_and_reported():
     result = parse("Kari,41234567,CEO", header="name,phone,title")
 
-    assert result.hosts == [host(name="Kari")]
+    assert result.hosts == [{"name": "Kari", "phone": "+4741234567"}]
     assert result.ignored_columns == ["title"]
+    assert result.columns_absent == ["department", "email", "language"]
 
 
 # Values
@@ -170,6 +171,63 @@ def test_an_email_twice_in_the_file_is_an_error_on_the_later_line():
     result = parse("Kari,41234567,,kari@example.no,", "Kari B,41234568,,KARI@example.no,")
 
     assert result.errors == [LineProblem(3, "the e-mail address is also on line 2")]
+
+
+# Re-import (issue 11, item 1)
+
+
+def stored(db):
+    return {row["phone"]: row for row in db.query("SELECT name, phone, department, email, language, active FROM "
+                                                  "hosts")}
+
+
+def test_a_reimport_without_a_column_keeps_that_field_of_every_host(db):
+    save_hosts(db, [host(department="Salg", email="kari@example.no", language="en"),
+                    host(name="Ola", phone="+4791234567", language="sv")])
+
+    result = parse("Kari Ødegård,41234567", "Ola Nordmann,91234567", header="navn,mobil")
+    saved = save_hosts(db, result.hosts)
+
+    assert (saved.added, saved.updated, saved.unchanged) == (0, 1, 1)
+    assert stored(db)["+4741234567"] == {"name": "Kari Ødegård", "phone": "+4741234567", "department": "Salg",
+                                         "email": "kari@example.no", "language": "en", "active": 1}
+    assert stored(db)["+4791234567"]["language"] == "sv"
+
+
+def test_an_empty_cell_in_a_present_column_clears_that_field(db):
+    save_hosts(db, [host(department="Salg", language="en")])
+
+    save_hosts(db, parse("Kari Ødegård,41234567,,,", header=HEADER).hosts)
+
+    assert (stored(db)["+4741234567"]["department"], stored(db)["+4741234567"]["language"]) == (None, None)
+
+
+def test_the_plan_lists_each_changed_field_old_and_new_and_who_is_not_in_the_file(db):
+    save_hosts(db, [host(department="Salg", email="kari@example.no"), host(name="Ola", phone="+4791234567"),
+                    host(name="Per", phone="+4791234568")])
+    db.execute("UPDATE hosts SET active = 0 WHERE phone = '+4791234568'")
+
+    plan = plan_hosts(db, parse("Kari Ødegård,41234567,Finans,kari@example.com,nb", "Åse,41234599,,,",
+                                header=HEADER).hosts)
+
+    assert [host["name"] for host in plan.added] == ["Åse"]
+    assert [(update.name, update.changes) for update in plan.updated] == [("Kari Ødegård", [
+        Change("department", "Salg", "Finans"), Change("email", "kari@example.no", "kari@example.com"),
+        Change("language", None, "nb")])]
+    assert plan.unchanged == 0
+    assert [host.name for host in plan.missing] == ["Ola"]  # Per is deactivated already
+    assert db["hosts"].count == 3  # a plan writes nothing
+
+
+@pytest.mark.parametrize("deactivate", [False, True])
+def test_hosts_not_in_the_file_are_deactivated_only_when_asked(db, deactivate):
+    save_hosts(db, [host(), host(name="Ola", phone="+4791234567")])
+
+    saved = save_hosts(db, parse("Kari Ødegård,41234567", header="name,phone").hosts, deactivate_missing=deactivate)
+
+    assert saved.deactivated == (1 if deactivate else 0)
+    assert stored(db)["+4791234567"]["active"] == (0 if deactivate else 1)
+    assert stored(db)["+4741234567"]["active"] == 1
 
 
 # Export

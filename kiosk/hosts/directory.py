@@ -72,55 +72,91 @@ HOST_FIELDS = ("name", "phone", "department", "email", "language")
 
 
 @dataclass(frozen=True)
+class Change:
+    """One field of a host that an import changes; phone numbers are shown masked."""
+
+    field: str
+    old: str | None
+    new: str | None
+
+
+@dataclass(frozen=True)
+class HostUpdate:
+    id: int
+    name: str
+    changes: list[Change]
+
+
+@dataclass
+class ImportPlan:
+    """What saving a list of hosts does: who is added, what changes for whom, who is not in the list."""
+
+    added: list[dict] = field(default_factory=list)
+    updated: list[HostUpdate] = field(default_factory=list)
+    unchanged: int = 0
+    missing: list[Host] = field(default_factory=list)  # active hosts the list does not name
+    rows: list[dict] = field(default_factory=list, repr=False)  # the updated hosts as they will be stored
+
+
+@dataclass(frozen=True)
 class SaveResult:
     added: int
     updated: int
     unchanged: int
+    deactivated: int = 0
 
 
-def save_hosts(db, hosts):
-    """Add or update hosts (dicts with name, phone in E.164, department, email, language) in one transaction.
-
-    A host is matched on phone first, then on e-mail, so importing the same list twice changes nothing.
+def save_hosts(db, hosts, *, deactivate_missing=False):
+    """Add or update hosts (dicts with name and phone in E.164; department, email and language when the list has
+    them) in one transaction. A field a host's dict does not hold is left as it is: a file without a language
+    column keeps everyone's language. A host is matched on phone first, then on e-mail, so importing the same list
+    twice changes nothing. With deactivate_missing, active hosts the list does not name are deactivated (an office
+    offboarding people by spreadsheet); they stay in the directory and can be reactivated.
     """
-    inserts, updates = _plan_save(db, hosts)
     with write_transaction(db):
-        db["hosts"].insert_all(inserts, batch_size=1000)
+        plan = plan_hosts(db, hosts)
+        now = timestamp()
+        db["hosts"].insert_all(({**row, "search": search_key(row["name"]), "created_at": now, "updated_at": now}
+                                for row in plan.added), batch_size=1000)
         db.conn.executemany(
             "UPDATE hosts SET name = :name, phone = :phone, department = :department, email = :email, "
             "language = :language, search = :search, updated_at = :updated_at WHERE id = :id",
-            updates,
+            [{**row, "search": search_key(row["name"]), "updated_at": now} for row in plan.rows],
         )
-    return _save_result(hosts, inserts, updates)
+        deactivated = [host.id for host in plan.missing] if deactivate_missing else []
+        db.conn.executemany("UPDATE hosts SET active = 0, updated_at = ? WHERE id = ?",
+                            [(now, host_id) for host_id in deactivated])
+    return SaveResult(added=len(plan.added), updated=len(plan.updated), unchanged=plan.unchanged,
+                      deactivated=len(deactivated))
 
 
 def plan_hosts(db, hosts):
-    """What save_hosts(db, hosts) would do now, as counts, without writing anything (an import preview)."""
-    return _save_result(hosts, *_plan_save(db, hosts))
-
-
-def _save_result(hosts, inserts, updates):
-    return SaveResult(added=len(inserts), updated=len(updates), unchanged=len(hosts) - len(inserts) - len(updates))
-
-
-def _plan_save(db, hosts):
+    """What save_hosts(db, hosts) would do now, without writing anything (an import preview)."""
     existing, by_phone, by_email = {}, {}, {}
-    for stored in db.query("SELECT id, name, phone, department, email, language FROM hosts"):
-        host_id = stored.pop("id")
-        existing[host_id] = stored
-        by_phone[stored["phone"]] = host_id
+    for stored in db.query("SELECT id, name, phone, department, email, language, active FROM hosts"):
+        existing[stored["id"]] = stored
+        by_phone[stored["phone"]] = stored["id"]
         if stored["email"]:
-            by_email[stored["email"].casefold()] = host_id
-    now = timestamp()
-    inserts, updates = [], []
+            by_email[stored["email"].casefold()] = stored["id"]
+    plan, named = ImportPlan(), set()
     for host in hosts:
-        row = {key: host.get(key) or None for key in HOST_FIELDS}
-        host_id = by_phone.get(row["phone"]) or by_email.get((row["email"] or "").casefold())
+        given = {key: host[key] or None for key in HOST_FIELDS if key in host}
+        host_id = by_phone.get(given["phone"]) or by_email.get((given.get("email") or "").casefold())
         if host_id is None:
-            inserts.append({**row, "search": search_key(row["name"]), "created_at": now, "updated_at": now})
-        elif existing[host_id] != row:
-            updates.append({**row, "search": search_key(row["name"]), "updated_at": now, "id": host_id})
-    return inserts, updates
+            plan.added.append({**dict.fromkeys(HOST_FIELDS), **given})
+            continue
+        named.add(host_id)
+        stored = existing[host_id]
+        changes = [Change(key, stored[key], value) for key, value in given.items() if stored[key] != value]
+        if changes:
+            plan.updated.append(HostUpdate(host_id, stored["name"], changes))
+            plan.rows.append({**{key: stored[key] for key in HOST_FIELDS}, **given, "id": host_id})
+        else:
+            plan.unchanged += 1
+    plan.missing = [Host(**{key: row[key] for key in ("id", *HOST_FIELDS)})
+                    for host_id, row in existing.items() if row["active"] and host_id not in named]
+    plan.missing.sort(key=lambda host: fold(host.name))
+    return plan
 
 
 def list_hosts(db):
@@ -151,6 +187,7 @@ class HostImport:
     hosts: list[dict] = field(default_factory=list)
     errors: list[LineProblem] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
+    columns_absent: list[str] = field(default_factory=list)  # fields the file has no column for: kept as stored
 
 
 def parse_hosts(table, *, region):
@@ -161,7 +198,8 @@ def parse_hosts(table, *, region):
     """
     columns = _host_columns(table.header)
     checks = _checks(region)
-    result = HostImport(ignored_columns=[name for name in table.header if name and name not in columns.values()])
+    result = HostImport(ignored_columns=[name for name in table.header if name and name not in columns.values()],
+                        columns_absent=[name for name in HOST_FIELDS if name not in columns])
     first_line = {}
     for row in table.rows:
         try:
@@ -199,10 +237,13 @@ def _host_columns(header):
 
 
 def _parse_row(row, columns, checks):
+    """The fields the file has columns for: a column the file lacks is left out, so an import keeps that field."""
     host, problems = {}, []
     for name, check in checks.items():
+        if name not in columns:
+            continue
         try:
-            host[name] = check(row.values.get(columns.get(name), ""))
+            host[name] = check(row.values.get(columns[name], ""))
         except TextError as e:
             problems.append(str(e))
     if problems:
@@ -212,7 +253,7 @@ def _parse_row(row, columns, checks):
 
 def _claim(host, line, first_line):
     """Refuse a phone number or e-mail address that an earlier row of the file already has."""
-    keys = [("phone number", host["phone"]), ("e-mail address", (host["email"] or "").casefold())]
+    keys = [("phone number", host["phone"]), ("e-mail address", (host.get("email") or "").casefold())]
     for label, value in keys:
         if value and (label, value) in first_line:
             raise TextError(f"the {label} is also on line {first_line[label, value]}")

@@ -2,11 +2,11 @@
 
 from flask import current_app
 from flask_wtf.file import FileField, FileRequired
-from wtforms import SelectChoice, SelectField, StringField
+from wtforms import BooleanField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, ValidationError
 
 from kiosk import i18n
-from kiosk.admin.forms import AdminForm, parse_mobile, strip_text
+from kiosk.admin.forms import AdminForm, PreviewConfirmForm, parse_mobile, strip_text
 from kiosk.hosts import directory
 
 # The admin area is in English: each SMS language by its English name.
@@ -17,6 +17,11 @@ LANGUAGE_NAMES = {"nb": "Norwegian (bokmål)", "nn": "Norwegian (nynorsk)", "en"
 def _sentence(text):
     """A message from the import rules ("the name is missing") as a sentence for the form."""
     return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+# A host's fields as the admin area names them (the import preview's list of changes).
+FIELD_LABELS = {"name": "Name", "phone": "Mobile number", "department": "Department", "email": "E-mail",
+                "language": "SMS language"}
 
 
 class HostForm(AdminForm):
@@ -40,6 +45,10 @@ class HostForm(AdminForm):
 
     def host(self):
         return {name: self[name].data or None for name in directory.HOST_FIELDS}
+
+
+class ImportConfirmForm(PreviewConfirmForm):
+    deactivate_missing = BooleanField("Deactivate the hosts who are not in this file")
 
 
 class ImportForm(AdminForm):

@@ -6,16 +6,16 @@ Registered under the admin blueprint (kiosk/__init__.py), whose sign-in check an
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 
 from kiosk.admin import audit
-from kiosk.admin.forms import PreviewConfirmForm
 from kiosk.db import get_db
 from kiosk.errors import form_status
 from kiosk.hosts import directory
-from kiosk.hosts.forms import HostForm, ImportForm
+from kiosk.hosts.forms import FIELD_LABELS, LANGUAGE_NAMES, HostForm, ImportConfirmForm, ImportForm
 from kiosk.spreadsheet import SpreadsheetError, read_table
 from kiosk.web import csv_download
 
 bp = Blueprint("hosts", __name__)
 HOST_LIST_LIMIT = 200
+PREVIEW_LIST_LIMIT = 100  # hosts an import preview lists by name in each group; the counts are always whole
 
 
 @bp.get("")
@@ -110,23 +110,25 @@ def _import_preview(upload):
     result = directory.parse_hosts(table, region=current_app.config["DEFAULT_REGION"])
     plan = directory.plan_hosts(get_db(), result.hosts)
     preview_id = directory.save_import_preview(get_db(), result.hosts, admin_id=g.admin.id)
-    confirm = PreviewConfirmForm(formdata=None, preview_id=preview_id)
+    confirm = ImportConfirmForm(formdata=None, preview_id=preview_id)
     return render_template("admin/import_preview.html", result=result, plan=plan, confirm=confirm,
-                           minutes=directory.IMPORT_PREVIEW_MINUTES)
+                           minutes=directory.IMPORT_PREVIEW_MINUTES, shown=PREVIEW_LIST_LIMIT,
+                           field_labels=FIELD_LABELS, language_names=LANGUAGE_NAMES)
 
 
 @bp.post("/import/confirm")
 def confirm_import():
-    form = PreviewConfirmForm()
+    form = ImportConfirmForm()
     hosts = directory.take_import_preview(get_db(), form.preview_id.data, admin_id=g.admin.id)
     if hosts is None:
         flash(f"That preview has expired (after {directory.IMPORT_PREVIEW_MINUTES} minutes). Upload the file again.",
               "error")
         return redirect(url_for(".import_file"))
-    saved = directory.save_hosts(get_db(), hosts)
+    saved = directory.save_hosts(get_db(), hosts, deactivate_missing=form.deactivate_missing.data)
     audit.record(get_db(), "hosts_imported", admin_id=g.admin.id, added=saved.added, updated=saved.updated,
-                 unchanged=saved.unchanged)
-    flash(f"Imported: {saved.added} added, {saved.updated} updated, {saved.unchanged} unchanged.", "success")
+                 unchanged=saved.unchanged, deactivated=saved.deactivated)
+    flash(f"Imported: {saved.added} added, {saved.updated} updated, {saved.unchanged} unchanged"
+          + (f", {saved.deactivated} deactivated." if form.deactivate_missing.data else "."), "success")
     return redirect(url_for(".index"))
 
 
