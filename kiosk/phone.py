@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Self
 
 import phonenumbers
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from phonenumbers import NumberParseException, PhoneNumberType
 
@@ -21,6 +22,7 @@ class InvalidPhoneError(ValueError):
     INVALID = "invalid"
     NOT_MOBILE = "not_mobile"
     COUNTRY_NOT_ALLOWED = "country_not_allowed"
+    LOOKS_FOREIGN = "looks_foreign"
 
     MESSAGES = {
         NOT_A_NUMBER: _l("Enter a mobile number, for example 412 34 567."),
@@ -29,14 +31,20 @@ class InvalidPhoneError(ValueError):
         INVALID: _l("This is not a valid phone number. Check that you typed it correctly."),
         NOT_MOBILE: _l("Enter a mobile number. We can only send text messages to mobile phones."),
         COUNTRY_NOT_ALLOWED: _l("We cannot send text messages to numbers from this country. Please ask at the desk."),
+        LOOKS_FOREIGN: _l("This looks like a number from %(country)s. Add %(prefix)s in front of it."),
     }
 
-    def __init__(self, code: str) -> None:
+    def __init__(self, code: str, *, region: str | None = None) -> None:
         super().__init__(code)
         self.code = code
+        self.region = region  # LOOKS_FOREIGN: the country whose mobile number this would be
 
     @property
     def message(self) -> str:
+        if self.code == self.LOOKS_FOREIGN and self.region:
+            country = get_locale().territories.get(self.region, self.region) if get_locale() else self.region
+            prefix = f"+{phonenumbers.country_code_for_region(self.region)}"
+            return str(self.MESSAGES[self.code]) % {"country": country, "prefix": prefix}
         return str(self.MESSAGES[self.code])
 
 
@@ -57,19 +65,26 @@ class PhoneNumber:
     e164: str
 
     @classmethod
-    def parse(cls, raw: str | None, *, region: str, allowed_countries: Collection[str] | None = None) -> Self:
-        """Parse what a person typed; raise InvalidPhoneError unless it is a mobile number we may text."""
+    def parse(cls, raw: str | None, *, region: str, allowed_countries: Collection[str] | None = None,
+              nearby: Collection[str] = ()) -> Self:
+        """Parse what a person typed; raise InvalidPhoneError unless it is a mobile number we may text.
+
+        A number without a country code that is wrong in `region` but a mobile number in one of the `nearby`
+        countries is refused with LOOKS_FOREIGN, naming that country: "070-123 45 67" typed in Norway is Swedish.
+        """
         text = (raw or "").strip()
         if not text or not _ALLOWED_CHARACTERS.fullmatch(text) or not any(c.isdigit() for c in text):
             raise InvalidPhoneError(InvalidPhoneError.NOT_A_NUMBER)
         try:
             number = phonenumbers.parse(text, region)
         except NumberParseException as e:
-            raise InvalidPhoneError(_PARSE_CODES.get(e.error_type, InvalidPhoneError.NOT_A_NUMBER)) from e
+            code = _PARSE_CODES.get(e.error_type, InvalidPhoneError.NOT_A_NUMBER)
+            raise _foreign(text, region, nearby) or InvalidPhoneError(code) from e
         kind = phonenumbers.number_type(number)  # UNKNOWN exactly when is_valid_number() is False
         if kind == PhoneNumberType.UNKNOWN:
             length = phonenumbers.is_possible_number_with_reason(number)
-            raise InvalidPhoneError(_LENGTH_CODES.get(length, InvalidPhoneError.INVALID))
+            code = _LENGTH_CODES.get(length, InvalidPhoneError.INVALID)
+            raise _foreign(text, region, nearby) or InvalidPhoneError(code)
         if kind not in MOBILE_TYPES:
             raise InvalidPhoneError(InvalidPhoneError.NOT_MOBILE)
         if allowed_countries is not None and phonenumbers.region_code_for_number(number) not in allowed_countries:
@@ -87,6 +102,20 @@ class PhoneNumber:
 
     def __str__(self) -> str:
         return self.e164
+
+
+def _foreign(text: str, region: str, nearby: Collection[str]) -> InvalidPhoneError | None:
+    """LOOKS_FOREIGN if `text`, typed without a country code, is a mobile number in one of the nearby countries."""
+    if text.startswith(("+", "00")):
+        return None
+    for other in sorted(set(nearby) - {region}):
+        try:
+            number = phonenumbers.parse(text, other)
+        except NumberParseException:
+            continue
+        if phonenumbers.number_type(number) in MOBILE_TYPES:
+            return InvalidPhoneError(InvalidPhoneError.LOOKS_FOREIGN, region=other)
+    return None
 
 
 def mask(e164: str) -> str:

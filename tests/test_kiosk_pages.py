@@ -88,6 +88,7 @@ def test_r25_check_in_rotates_the_session_cookie(app, client, host):
     ("name", {"name": "Ragnhild\x1b[31m Berg"}, "Your name contains characters we cannot use."),
     ("phone", {"phone": ""}, "Enter your mobile number."),
     ("phone", {"phone": "22 12 34 56"}, "Enter a mobile number. We can only send text messages to mobile phones."),
+    ("phone", {"phone": "070-123 45 67"}, "This looks like a number from Sweden. Add +46 in front of it."),
     ("host_query", {"host_id": ""}, "Choose the person you are visiting from the list."),
     ("host_query", {"host_id": "999"}, "Choose the person you are visiting from the list."),
     ("host_query", {"host_id": "'; DROP TABLE hosts"}, "Choose the person you are visiting from the list."),

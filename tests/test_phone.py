@@ -80,3 +80,39 @@ def test_a_number_is_accepted_exactly_when_phonenumbers_calls_it_a_valid_mobile(
         assert not valid
     else:
         assert valid
+
+
+# A number typed without its country code that belongs to a nearby country (issue 11, item 3)
+
+
+@pytest.mark.parametrize(("raw", "region", "prefix"), [
+    ("070-123 45 67", "SE", "+46"),  # Swedish mobile in national form: "too long" for Norway
+    ("040 123 4567", "FI", "+358"),  # Finnish mobile
+])
+def test_a_national_number_of_a_nearby_country_is_refused_naming_that_country(app, raw, region, prefix):
+    with pytest.raises(InvalidPhoneError) as error:
+        PhoneNumber.parse(raw, region="NO", nearby=NORDIC)
+    assert (error.value.code, error.value.region) == ("looks_foreign", region)
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert prefix in error.value.message
+        assert "Sweden" in error.value.message or "Finland" in error.value.message
+
+
+def test_the_country_is_named_in_the_visitors_language(app):
+    with pytest.raises(InvalidPhoneError) as error:
+        PhoneNumber.parse("070-123 45 67", region="NO", nearby=NORDIC)
+    with app.test_request_context():
+        from kiosk import i18n
+        i18n.choose("nb")
+        assert error.value.message == "Dette ser ut som et nummer fra Sverige. Skriv +46 foran."
+
+
+@pytest.mark.parametrize("raw", ["070-123 45 67", "+47 070 123 45 67", "0047 0701234567"])
+def test_without_nearby_countries_or_with_a_country_code_the_usual_reason_stands(raw):
+    with pytest.raises(InvalidPhoneError) as error:
+        PhoneNumber.parse(raw, region="NO", nearby=NORDIC if raw.startswith(("+", "00")) else ())
+    assert error.value.code in ("too_long", "invalid")
+
+
+def test_a_valid_home_number_is_never_second_guessed():
+    assert PhoneNumber.parse("412 34 567", region="NO", nearby=NORDIC).e164 == "+4741234567"

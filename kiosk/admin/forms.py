@@ -19,7 +19,8 @@ def strip_text(value):
 def parse_mobile(raw):
     """E.164 of a mobile number typed by an admin; raises ValidationError with the reason."""
     try:
-        return PhoneNumber.parse(raw, region=current_app.config["DEFAULT_REGION"]).e164
+        return PhoneNumber.parse(raw, region=current_app.config["DEFAULT_REGION"],
+                                 nearby=current_app.config["ALLOWED_COUNTRIES"]).e164
     except InvalidPhoneError as e:
         raise ValidationError(e.message) from e
 

@@ -35,7 +35,7 @@ class SchoolVisitForm(AdminForm):
             return
         cfg = current_app.config
         try:
-            field.data = PhoneNumber.parse(field.data, region=cfg["DEFAULT_REGION"],
+            field.data = PhoneNumber.parse(field.data, region=cfg["DEFAULT_REGION"], nearby=cfg["ALLOWED_COUNTRIES"],
                                            allowed_countries=cfg["ALLOWED_COUNTRIES"]).e164
         except InvalidPhoneError as e:
             raise ValidationError(e.message) from e

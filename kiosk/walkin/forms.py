@@ -55,7 +55,8 @@ class CheckinForm(FlaskForm):
     def validate_phone(self, field: StringField) -> None:
         # Any country's mobile checks in; ALLOWED_COUNTRIES decides only whether the confirmation may go (R1).
         try:
-            self.parsed_phone = PhoneNumber.parse(field.data, region=current_app.config["DEFAULT_REGION"])
+            self.parsed_phone = PhoneNumber.parse(field.data, region=current_app.config["DEFAULT_REGION"],
+                                                  nearby=current_app.config["ALLOWED_COUNTRIES"])
         except InvalidPhoneError as e:
             raise ValidationError(e.message) from e
 
