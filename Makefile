@@ -19,12 +19,18 @@ $(VENV)/.dev: requirements-dev.txt $(VENV)/.runtime
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
+# The address the demo listens on (gunicorn.conf.py reads KIOSK_BIND too); the links printed follow it.
+export KIOSK_BIND ?= 127.0.0.1:8000
+DEMO_URL = $${KIOSK_PUBLIC_URL:-http://$(KIOSK_BIND)}
+
 run: $(VENV)/.runtime
 	$(BIN)/flask --app app demo
 	@echo
-	@echo "  Velkommen demo on http://127.0.0.1:8000 - SMS are printed here, not sent."
-	@echo "  Register this browser as the kiosk tablet with the link below (valid 10 minutes):"
+	@echo "  Velkommen demo on $(DEMO_URL) - SMS are printed here, not sent."
+	@echo "  Register this browser as the kiosk tablet with the link below:"
 	@$(BIN)/flask --app app kiosk pair --name "Demo tablet" | sed 's/^/  /'
+	@echo "  The admin area is $(DEMO_URL)/admin/ - create your account first, in another terminal:"
+	@echo "    KIOSK_DEMO=1 $(BIN)/flask --app app admin create YOUR-NAME"
 	@echo
 	KIOSK_SMS_BACKEND=$${KIOSK_SMS_BACKEND:-console} $(BIN)/gunicorn -c gunicorn.conf.py app:app
 

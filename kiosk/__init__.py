@@ -49,6 +49,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # Twilio cannot send a CSRF token; these routes check Twilio's signature instead (R11, R20).
     csrf.exempt(webhook_views.bp)
     app.register_blueprint(webhook_views.bp, url_prefix="/webhooks")
+    app.add_template_filter(db.office_datetime, "local")
     errors.register_error_handlers(app)
     headers.init_app(app)
     cli.register(app)

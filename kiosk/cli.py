@@ -12,7 +12,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from kiosk import demo, retention
 from kiosk.admin import accounts
-from kiosk.db import get_db
+from kiosk.db import clock_time, get_db
 from kiosk.devices import pairing as devices
 from kiosk.hosts import directory
 from kiosk.messaging import sweeper
@@ -27,6 +27,7 @@ kiosk_cli = AppGroup("kiosk", help="Kiosk tablets: pairing.")
 
 IMPORT_MAX_BYTES = 20 * 1024 * 1024
 IMPORT_MAX_ROWS = 200_000
+DEFAULT_BIND = "127.0.0.1:8000"
 
 
 def register(app: Flask) -> None:
@@ -154,8 +155,10 @@ def create_admin_command(username: str, password_stdin: bool) -> None:
 def pair_command(name: str) -> None:
     """Print a one-time link (and code) that registers a tablet as a kiosk."""
     code = devices.create_pairing_code(get_db(), name)
-    base = (current_app.config["PUBLIC_URL"] or "http://127.0.0.1:8000").rstrip("/")
-    click.echo(f"Pairing code for {code.name}: {code.code} (valid until {code.expires_at[:16].replace('T', ' ')} UTC)")
+    # Without a public URL, the address gunicorn listens on (gunicorn.conf.py reads KIOSK_BIND too).
+    base = (current_app.config["PUBLIC_URL"] or f"http://{os.environ.get('KIOSK_BIND', DEFAULT_BIND)}").rstrip("/")
+    click.echo(f"Pairing code for {code.name}: {code.code} (valid until {clock_time(code.expires_at)}, "
+               f"{current_app.config['TIMEZONE']} time)")
     click.echo(f"Open on the tablet: {base}/kiosk/pair?code={code.code}")
 
 

@@ -10,10 +10,12 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 from flask import Config, Flask
 
+from kiosk.db import DEFAULT_TIMEZONE
 from kiosk.phone import InvalidPhoneError, PhoneNumber
 
 SMS_BACKENDS = ("twilio", "console", "fake")
@@ -46,6 +48,7 @@ SETTINGS = {
     "ALLOWED_COUNTRIES": Setting("NO,SE,DK,FI"),
     "RECEPTION_PHONE": Setting(None, str),
     "DEFAULT_LOCALE": Setting("nb", str),
+    "TIMEZONE": Setting(DEFAULT_TIMEZONE, str),
     "SEARCH_MIN_CHARS": Setting(2, int),
     "SEARCH_LIMIT": Setting(8, int),
     "NAME_MAX_LENGTH": Setting(60, int),
@@ -167,7 +170,8 @@ def _check(cfg: Config) -> None:
 
 def _backend_problems(cfg: Config) -> Iterator[str]:
     if not cfg["SECRET_KEY"]:
-        yield "KIOSK_SECRET_KEY is not set (or set KIOSK_DEMO=1 for a demo with a generated key)."
+        yield ("KIOSK_SECRET_KEY is not set. For the demo that `make run` starts, set KIOSK_DEMO=1 (it keeps a "
+               "generated key in instance/), as in: KIOSK_DEMO=1 flask --app app admin create NAME")
     if cfg["SMS_BACKEND"] not in SMS_BACKENDS:
         yield f"KIOSK_SMS_BACKEND must be one of {', '.join(SMS_BACKENDS)}."
     if cfg["SMS_BACKEND"] == "twilio":
@@ -217,6 +221,10 @@ def _value_problems(cfg: Config) -> Iterator[str]:
         yield "KIOSK_SEARCH_MIN_CHARS and KIOSK_SEARCH_LIMIT must be at least 1."
     if cfg["LOG_LEVEL"] not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         yield "KIOSK_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR."
+    try:
+        ZoneInfo(str(cfg["TIMEZONE"]))
+    except (ValueError, ZoneInfoNotFoundError):
+        yield f"KIOSK_TIMEZONE {cfg['TIMEZONE']!r} is not a time zone name, such as Europe/Oslo."
     if not is_colour(cfg["ACCENT_COLOR"]):
         yield "KIOSK_ACCENT_COLOR must be a colour written #rrggbb, like #0b5cad."
 

@@ -1,6 +1,7 @@
 """The SQLite store: one sqlite-utils Database per thread, schema in Migrations, WAL for several workers."""
 
 import fcntl
+import functools
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -10,14 +11,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_app_context
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 migrations = Migrations("velkommen")
 # The office's clock, for times a person reads (an SMS to reception, a school visit's day).
-OFFICE_TIMEZONE = ZoneInfo("Europe/Oslo")
 
+DEFAULT_TIMEZONE = "Europe/Oslo"  # KIOSK_TIMEZONE's default (kiosk/config.py)
 
 BUSY_TIMEOUT = 10  # seconds a write waits for another worker's
 # FTS5's secure-delete option came with SQLite 3.44; older ones need the index merged after a delete instead.
@@ -120,9 +121,30 @@ def parse_timestamp(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
+def office_timezone() -> ZoneInfo:
+    """KIOSK_TIMEZONE: the office's clock, for every time a person reads (SMS, admin pages, a school's day).
+    Outside an app (a script, a test helper) the default, Europe/Oslo."""
+    return _zone(current_app.config["TIMEZONE"] if has_app_context() else DEFAULT_TIMEZONE)
+
+
+@functools.cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def office_time(stored: str) -> datetime:
+    """A stored UTC timestamp on the office's clock."""
+    return parse_timestamp(stored).astimezone(office_timezone())
+
+
 def clock_time(stored: str) -> str:
     """10:02: a stored UTC timestamp as the office's wall clock shows it."""
-    return parse_timestamp(stored).astimezone(OFFICE_TIMEZONE).strftime("%H:%M")
+    return office_time(stored).strftime("%H:%M")
+
+
+def office_datetime(stored: str | None) -> str:
+    """2026-03-02 10:02 on the office's clock (the admin pages' `local` filter); "" for no time."""
+    return office_time(stored).strftime("%Y-%m-%d %H:%M") if stored else ""
 
 
 @contextmanager

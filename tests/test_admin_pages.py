@@ -1,11 +1,13 @@
 """Admin pages: access control (R20, R22, R24), kiosk tablets, statistics, audit log, settings and alerts."""
 
 import re
+from datetime import UTC, datetime, time
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from kiosk.admin import audit
-from kiosk.db import timestamp
+from kiosk.admin import audit, stats
+from kiosk.db import get_db, now, timestamp
 from kiosk.devices import pairing as devices
 from tests.helpers import (
     CANARY_NAME,
@@ -184,18 +186,36 @@ def cells(page, table_id, label):
     return [td.text.strip() for td in row.select("td")]
 
 
-def test_statistics_count_check_ins_per_day_and_hour_and_sms_by_status(admin, db):
+def office_time(hour, minute, zone="Europe/Oslo"):
+    """Today at hour:minute on the office clock, as a stored UTC timestamp."""
+    office = ZoneInfo(zone)
+    moment = datetime.combine(now().astimezone(office).date(), time(hour, minute), tzinfo=office)
+    return timestamp(moment.astimezone(UTC))
+
+
+def test_statistics_count_check_ins_per_office_day_and_hour_and_sms_by_status(admin, db):
     create_host(db, name=CANARY_NAME, phone=CANARY_PHONE)
-    today = timestamp()[:10]
-    add_visit(db, f"{today}T08:15:00+00:00", statuses=[("host", "delivered"), ("visitor", "failed")])
-    add_visit(db, f"{today}T08:45:00+00:00", statuses=[("host", "delivered")])
-    add_visit(db, f"{today}T13:00:00+00:00", statuses=[("host", "undelivered"), ("visitor", "sent")])
-    add_visit(db, f"{today}T13:00:00+00:00", expires_at="2000-01-01T00:00:00+00:00")  # expired: never counted
+    today = now().astimezone(ZoneInfo("Europe/Oslo")).date().isoformat()
+    add_visit(db, office_time(0, 4), statuses=[("host", "delivered"), ("visitor", "failed")])  # yesterday in UTC
+    add_visit(db, office_time(9, 45), statuses=[("host", "delivered")])
+    add_visit(db, office_time(14, 0), statuses=[("host", "undelivered"), ("visitor", "sent")])
+    add_visit(db, office_time(14, 0), expires_at="2000-01-01T00:00:00+00:00")  # expired: never counted
     page = get_page(admin, "/admin/statistics")
     assert cells(page, "checkins-per-day", today)[0] == "3"
-    assert cells(page, "checkins-per-hour", "08:00")[0] == "2"
-    assert cells(page, "checkins-per-hour", "13:00")[0] == "1"
+    assert cells(page, "checkins-per-hour", "00:00")[0] == "1"
+    assert cells(page, "checkins-per-hour", "09:00")[0] == "1"
+    assert cells(page, "checkins-per-hour", "14:00")[0] == "1"
     assert cells(page, "sms-per-day", today) == ["1", "2", "1", "1"]  # sent, delivered, failed, undelivered
+    assert "Europe/Oslo" in page.select_one("main").text
+
+
+def test_statistics_follow_kiosk_timezone(make_app):
+    app = make_app(TIMEZONE="America/New_York")
+    with app.app_context():
+        db = get_db()
+        add_visit(db, office_time(23, 30, "America/New_York"))  # the next day in UTC
+        assert [c.count for c in stats.checkins_per_day(db)][-1] == 1
+        assert stats.checkins_per_hour(db)[23].count == 1
 
 
 def test_statistics_count_refused_check_ins_by_reason(admin, db):

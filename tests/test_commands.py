@@ -74,6 +74,20 @@ def test_the_running_app_purges_by_itself_at_most_hourly(app, client, db):
     assert db["webhook_events"].count == 1  # not again within the hour
 
 
+class CountingStream(io.StringIO):
+    writes = 0
+
+    def write(self, text):
+        self.writes += 1
+        return super().write(text)
+
+
+def test_console_backend_writes_each_sms_in_one_piece_so_two_workers_never_mix_their_lines():
+    stream = CountingStream()
+    ConsoleSmsClient(stream).send("+4741234567", "Hello", ref="test")
+    assert stream.writes == 1
+
+
 def test_console_backend_prints_a_masked_recipient_and_the_body():
     stream = io.StringIO()
     sid = ConsoleSmsClient(stream).send("+4741234567", "Hello", ref="test")

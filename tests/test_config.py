@@ -63,7 +63,27 @@ def test_demo_mode_generates_a_secret_key_beside_the_database_and_keeps_it(env, 
     ({"SEARCH_LIMIT": "many"}, "not a number"),
     ({"RECEPTION_PHONE": "22 12 34 56"}, "KIOSK_RECEPTION_PHONE"),
     ({"PUBLIC_URL": "http://kiosk.example.org"}, "must start with https://"),
+    ({"TIMEZONE": "Europe/Atlantis"}, "KIOSK_TIMEZONE 'Europe/Atlantis' is not a time zone name"),
+    ({"TIMEZONE": "../../etc/passwd"}, "KIOSK_TIMEZONE"),
 ])
 def test_a_setting_that_cannot_work_stops_start_up_with_its_name(tmp_path, settings, message):
     with pytest.raises(ConfigError, match=message):
         create_app({"SECRET_KEY": "x", "DATABASE": str(tmp_path / "k.db"), **settings})
+
+
+def test_a_configuration_problem_is_one_plain_message_without_a_traceback(tmp_path):
+    """`flask --app app admin create` next to the demo, without KIOSK_DEMO=1 (issue 11, item 5)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).parent.parent
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("KIOSK_", "TWILIO_"))}
+    env["KIOSK_DATABASE"] = str(tmp_path / "kiosk.db")
+    result = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "admin", "create", "ana"], cwd=root,
+                            env=env, capture_output=True, text=True, timeout=60, input="")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("Velkommen cannot start:")
+    assert "KIOSK_DEMO=1 flask --app app admin create NAME" in result.stderr

@@ -102,10 +102,19 @@ def test_a_visit_is_visible_only_on_the_tablet_that_made_it(app, client, db):
     assert client.get(location).status_code == 200
 
 
-def test_kiosk_pair_command_prints_a_code_and_a_link(runner, app):
-    result = runner.invoke(args=["kiosk", "pair", "--name", "Reception left"])
+def test_kiosk_pair_command_prints_a_code_and_a_link(runner, app, monkeypatch):
+    monkeypatch.delenv("KIOSK_BIND", raising=False)
+    with freeze_time("2026-12-03 09:00:00"):
+        result = runner.invoke(args=["kiosk", "pair", "--name", "Reception left"])
     assert result.exit_code == 0
     code = re.search(r"Pairing code for Reception left: (\w{4}-\w{4})", result.output).group(1)
+    assert "(valid until 10:10, Europe/Oslo time)" in result.output  # 09:10 UTC on the office clock
     assert f"http://127.0.0.1:8000/kiosk/pair?code={code}" in result.output
     with app.app_context():
         assert devices.pairing_code_name(get_db(), code) == "Reception left"
+
+
+def test_kiosk_pair_command_links_to_the_address_gunicorn_listens_on(runner, monkeypatch):
+    monkeypatch.setenv("KIOSK_BIND", "127.0.0.1:9000")
+    result = runner.invoke(args=["kiosk", "pair", "--name", "Reception left"])
+    assert "Open on the tablet: http://127.0.0.1:9000/kiosk/pair?code=" in result.output

@@ -1,12 +1,14 @@
 """Anonymous statistics for the admin area: counts per day, hour, SMS status and refusal reason, nothing else.
 
-Days and hours are UTC, as stored. Visits past their expiry are left out even before the purge has run.
+Days and hours are on the office clock (KIOSK_TIMEZONE); the rows are stored in UTC. Visits past their expiry
+are left out even before the purge has run.
 """
 
+from collections import Counter
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
-from kiosk.db import now, timestamp
+from kiosk.db import now, office_timezone, timestamp
 
 DAYS = 30
 SMS_STATUSES = ("sent", "delivered", "failed", "undelivered")
@@ -25,48 +27,64 @@ class SmsDay:
 
 
 def last_days(days=DAYS):
-    """The dates of the last `days` days, oldest first, today last (YYYY-MM-DD)."""
-    today = now().date()
+    """The dates of the last `days` days on the office clock, oldest first, today last (YYYY-MM-DD)."""
+    today = now().astimezone(office_timezone()).date()
     return [(today - timedelta(days=back)).isoformat() for back in range(days - 1, -1, -1)]
 
 
-def checkins_per_day(db, days=DAYS):
-    rows = db.execute(
-        "SELECT substr(created_at, 1, 10), count(*) FROM visits WHERE created_at >= ? AND expires_at > ? "
-        "GROUP BY 1",
-        [last_days(days)[0], timestamp()],
+def _since(days):
+    """The UTC hour ("2026-03-02T23") at which the first of the last `days` office days began."""
+    first = datetime.combine(date.fromisoformat(last_days(days)[0]), time(0), tzinfo=office_timezone())
+    return first.astimezone(UTC).isoformat(timespec="hours")[:13]
+
+
+def _office_hour(utc_hour):
+    """A stored UTC hour ("2026-03-02T23") on the office clock. Counts are kept per UTC hour, so a zone whose
+    offset is not whole hours would put a half hour in the wrong bucket; Europe's zones are whole hours."""
+    return datetime.fromisoformat(f"{utc_hour}:00+00:00").astimezone(office_timezone())
+
+
+def _visits_per_hour(db, days):
+    return db.execute(
+        "SELECT substr(created_at, 1, 13) AS hour, count(*) FROM visits WHERE created_at >= ? AND expires_at > ? "
+        "GROUP BY hour",
+        [_since(days), timestamp()],
     ).fetchall()
-    counts = dict(rows)
-    return [Count(day, counts.get(day, 0)) for day in last_days(days)]
+
+
+def checkins_per_day(db, days=DAYS):
+    counts = Counter()
+    for hour, count in _visits_per_hour(db, days):
+        counts[_office_hour(hour).date().isoformat()] += count
+    return [Count(day, counts[day]) for day in last_days(days)]
 
 
 def checkins_per_hour(db, days=DAYS):
-    rows = db.execute(
-        "SELECT substr(created_at, 12, 2), count(*) FROM visits WHERE created_at >= ? AND expires_at > ? "
-        "GROUP BY 1",
-        [last_days(days)[0], timestamp()],
-    ).fetchall()
-    counts = dict(rows)
-    return [Count(f"{hour:02d}:00", counts.get(f"{hour:02d}", 0)) for hour in range(24)]
+    counts = Counter()
+    for hour, count in _visits_per_hour(db, days):
+        counts[_office_hour(hour).hour] += count
+    return [Count(f"{hour:02d}:00", counts[hour]) for hour in range(24)]
 
 
 def sms_per_day(db, days=DAYS):
-    """Messages by final status per day of their visit; days without any message are left out."""
+    """Messages by final status per office day of their visit; days without any message are left out."""
     rows = db.execute(
-        "SELECT substr(v.created_at, 1, 10), m.status, count(*) FROM messages m JOIN visits v ON v.id = m.visit_id "
-        "WHERE v.created_at >= ? AND v.expires_at > ? GROUP BY 1, 2",
-        [last_days(days)[0], timestamp()],
+        "SELECT substr(v.created_at, 1, 13) AS hour, m.status, count(*) FROM messages m "
+        "JOIN visits v ON v.id = m.visit_id WHERE v.created_at >= ? AND v.expires_at > ? GROUP BY hour, m.status",
+        [_since(days), timestamp()],
     ).fetchall()
     by_day = {}
-    for day, status, count in rows:
-        by_day.setdefault(day, dict.fromkeys(SMS_STATUSES, 0))[status] = count
+    for hour, status, count in rows:
+        day = by_day.setdefault(_office_hour(hour).date().isoformat(), dict.fromkeys(SMS_STATUSES, 0))
+        if status in day:
+            day[status] += count
     return [SmsDay(day, by_day[day]) for day in last_days(days) if day in by_day]
 
 
 def refusals_by_reason(db, days=DAYS):
     rows = db.execute(
         "SELECT reason, sum(count) FROM refusals WHERE hour >= ? GROUP BY reason ORDER BY 2 DESC, reason",
-        [last_days(days)[0]],
+        [_since(days)],
     ).fetchall()
     return [Count(reason, total) for reason, total in rows]
 

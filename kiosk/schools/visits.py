@@ -25,7 +25,6 @@ from kiosk.spreadsheet import LineProblem, SpreadsheetError, read_table
 from kiosk.text import cell_text
 from kiosk.walkin.checkin import create_visit
 
-OSLO = store.OFFICE_TIMEZONE
 PREVIEW_MINUTES = 15
 NAME_MAX_LENGTH = 100
 CLASS_MAX_LENGTH = 20
@@ -180,7 +179,7 @@ def _role(text):
 
 
 def today():
-    return store.now().astimezone(OSLO).date()
+    return store.now().astimezone(store.office_timezone()).date()
 
 
 def latest_visit_date():
@@ -189,7 +188,7 @@ def latest_visit_date():
 
 
 def expires_at(visit_date, keep_days=0):
-    end = datetime.combine(visit_date + timedelta(days=1 + keep_days), time(0), tzinfo=OSLO)
+    end = datetime.combine(visit_date + timedelta(days=1 + keep_days), time(0), tzinfo=store.office_timezone())
     return timestamp(end.astimezone(UTC))
 
 

@@ -19,7 +19,9 @@ class ConsoleSmsClient(SmsClient):
         self._ids = itertools.count(1)
 
     def _send(self, to: str, body: str, *, ref: str) -> str:
-        print(f"[SMS to {mask(to)}] {body}", file=self.stream, flush=True)
+        # One write per message: two gunicorn workers printing at once must not run their lines together.
+        self.stream.write(f"[SMS to {mask(to)}] {body}\n")
+        self.stream.flush()
         return f"SMconsole{next(self._ids):027d}"
 
     def _redact(self, sid: str) -> None:
