@@ -1,4 +1,5 @@
 import logging
+import sqlite3
 
 import pytest
 
@@ -41,6 +42,17 @@ def make_app(tmp_path):
 def app(make_app):
     """An app with the fake SMS backend and a fresh database."""
     return make_app()
+
+
+@pytest.fixture
+def instance_app(make_app, tmp_path):
+    """An app whose database lies in tmp_path / "instance", for tests that scan every byte written there. An idle
+    reader stays connected, as another gunicorn worker would: it keeps SQLite from folding the WAL away on close."""
+    app = make_app(DATABASE=str(tmp_path / "instance" / "kiosk.db"))
+    reader = sqlite3.connect(app.config["DATABASE"])
+    reader.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    yield app
+    reader.close()
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """Test builders: plain functions with keyword defaults."""
 
 import io
+from pathlib import Path
 
 import openpyxl
 from bs4 import BeautifulSoup
@@ -62,6 +63,17 @@ def checkin_data(page, *, name="Ragnhild Berg", phone="412 34 999", host_id="", 
     if confirm:
         data["confirm"] = "y"
     return data
+
+
+def post_check_in(client, **fields):
+    """Open the check-in form and send it, filled in by checkin_data(**fields); returns the response."""
+    page = get_page(client, "/kiosk/checkin")
+    return client.post("/kiosk/checkin", data=checkin_data(page, **fields))
+
+
+def files_under(folder):
+    """Every file below `folder`, as Paths."""
+    return [path for path in Path(folder).rglob("*") if path.is_file()]
 
 
 def pair_tablet(app, client=None, *, name="Reception tablet", script=True):

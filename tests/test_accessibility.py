@@ -6,13 +6,23 @@ from itertools import chain
 
 import pytest
 
-from kiosk import create_app
 from kiosk.db import get_db
 from kiosk.devices import pairing as devices
 from kiosk.schools import visits as schools
-from tests.browser import TABLET, in_language, pair_in_browser, require_chromium, serve, submit_check_in, upload_visit
-from tests.conftest import TEST_CONFIG
-from tests.helpers import ADMIN_PASSWORD, SCHOOL, create_admin, create_host
+from tests.browser import (
+    KARI,
+    TABLET,
+    UNHURRIED,
+    in_language,
+    live_app,
+    new_page,
+    paired_page,
+    require_chromium,
+    sign_in,
+    submit_check_in,
+    upload_visit,
+)
+from tests.helpers import SCHOOL
 
 require_chromium()
 pytestmark = pytest.mark.browser  # `make test-fast` leaves these out
@@ -28,16 +38,9 @@ PHONES = iter(f"412 34 {n:03d}" for n in range(100, 1000))
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
-    """The app on a real port, with an admin, a host and today's school visit."""
-    app = create_app({**TEST_CONFIG, "DATABASE": str(tmp_path_factory.mktemp("a11y") / "kiosk.db"),
-                      "IDLE_SECONDS": 600, "STATUS_RESET_SECONDS": 600,
-                      "SMS_PER_NUMBER_PER_HOUR": 100, "SMS_PER_NUMBER_PER_DAY": 100})
-    with app.app_context():
-        create_admin(get_db(), username="ana")
-        create_host(get_db(), name="Kari Ødegård", phone="+4741234567", language="en")
-    with serve(app):
+    """The app on a real port, with an admin, a host and (from the visit_id fixture) today's school visit."""
+    with live_app(tmp_path_factory, admins=["ana"], hosts=[KARI], **UNHURRIED) as app:
         yield app
-        app.extensions["dispatcher"].drain(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -50,27 +53,17 @@ def visit_id(browser, live, tmp_path_factory):
 @pytest.fixture(scope="module")
 def kiosk(browser, live):
     """One paired tablet page, reused by every kiosk test."""
-    context = browser.new_context(viewport=TABLET, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    pair_in_browser(page, live)
-    yield page
-    context.close()
+    with paired_page(browser, live) as page:
+        yield page
 
 
 @pytest.fixture(scope="module")
 def admin(browser, live):
     """One signed-in admin page."""
-    context = browser.new_context(viewport=TABLET)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    page.goto(f"{live.url}/admin/")
-    page.get_by_label("Username").fill("ana")
-    page.get_by_label("Password").fill(ADMIN_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-    yield page
-    context.close()
+    with new_page(browser, viewport=TABLET) as page:
+        sign_in(page, live)
+        expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+        yield page
 
 
 def axe_violations(page, screen):
@@ -113,10 +106,7 @@ def kiosk_screens(page, live, language, visit_id):
 
 
 def unpaired_screens(browser, live, language):
-    context = browser.new_context(viewport=TABLET, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    try:
+    with new_page(browser, viewport=TABLET, has_touch=True) as page:
         page.goto(f"{live.url}/kiosk/language/{language}?next=/kiosk/")
         yield "not registered", page
         with live.app_context():
@@ -126,8 +116,6 @@ def unpaired_screens(browser, live, language):
         page.locator("form button[type=submit]").click()
         page.wait_for_load_state()
         yield "paired", page
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -161,11 +149,9 @@ def admin_screens(page, live):
 
 
 def test_admin_screens_have_no_axe_violations(browser, admin, live, visit_id):
-    context = browser.new_context(viewport=TABLET)
-    login = context.new_page()
-    login.goto(f"{live.url}/admin/")
-    violations = axe_violations(login, "login")
-    context.close()
+    with new_page(browser, viewport=TABLET) as login:
+        login.goto(f"{live.url}/admin/")
+        violations = axe_violations(login, "login")
     for screen in admin_screens(admin, live):
         violations += axe_violations(admin, screen)
     assert not violations, "axe found WCAG 2.1 A/AA violations:\n" + "\n".join(violations)

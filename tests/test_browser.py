@@ -4,9 +4,8 @@ import pytest
 
 from kiosk.db import get_db
 from kiosk.devices import pairing as devices
-from tests.browser import pair_in_browser, require_chromium, serve
+from tests.browser import CACHE_CONTENTS, OFFLINE_CACHE, live_app, new_page, paired_page, require_chromium
 from tests.conftest import TEST_CONFIG
-from tests.helpers import create_host
 
 require_chromium()
 pytestmark = pytest.mark.browser  # `make test-fast` leaves these out
@@ -20,15 +19,12 @@ NAME = "Ragnhild Kanarifugl Berg"
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
-    """The app on an ephemeral port in a background thread, with a host in its directory."""
-    from kiosk import create_app
+    """The app on an ephemeral port in a background thread, with two hosts in its directory."""
     # One app serves the whole module, whose tests check in the same number more often than R4 allows in a day.
-    app = create_app({**TEST_CONFIG, "DATABASE": str(tmp_path_factory.mktemp("live") / "kiosk.db"),
-                      "STATUS_RESET_SECONDS": 2, "SMS_PER_NUMBER_PER_HOUR": 100, "SMS_PER_NUMBER_PER_DAY": 100})
-    with app.app_context():
-        create_host(get_db(), name="Kari Ødegård", phone=HOST_PHONE)
-        create_host(get_db(), name="Ola Nordmann", phone="+4741234568", department="Finance")
-    with serve(app):
+    hosts = [{"name": "Kari Ødegård", "phone": HOST_PHONE},
+             {"name": "Ola Nordmann", "phone": "+4741234568", "department": "Finance"}]
+    with live_app(tmp_path_factory, hosts=hosts, STATUS_RESET_SECONDS=2, SMS_PER_NUMBER_PER_HOUR=100,
+                  SMS_PER_NUMBER_PER_DAY=100) as app:
         yield app
 
 
@@ -46,14 +42,9 @@ def sms(live):
 def page(browser, live):
     """A fresh tablet-sized browser page of a paired tablet, on the welcome screen."""
     live.config.update(IDLE_SECONDS=60)
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    pair_in_browser(page, live)
-    page.set_default_timeout(10_000)
-    page.goto(f"{live.url}/kiosk/")
-    yield page
-    context.close()
+    with paired_page(browser, live) as page:
+        page.goto(f"{live.url}/kiosk/")
+        yield page
 
 
 def start_check_in(page):
@@ -192,19 +183,8 @@ def test_r26_no_visitor_data_in_browser_storage_cookies_or_the_offline_cache(pag
         databases: (await indexedDB.databases()).length,
     })""")
     assert storage == {"local": 0, "session": 0, "databases": 0}
-    # The service worker keeps only the offline page and the stylesheets (static/js/sw.js), none of them personal.
-    cached = page.evaluate("""async () => {
-        await navigator.serviceWorker.ready;
-        const entries = [];
-        for (const name of await caches.keys()) {
-            const cache = await caches.open(name);
-            for (const request of await cache.keys()) {
-                entries.push([new URL(request.url).pathname, await (await cache.match(request)).text()]);
-            }
-        }
-        return entries;
-    }""")
-    assert {path for path, _ in cached} == {"/kiosk/offline", "/static/css/kiosk.css", "/kiosk/brand.css"}
+    cached = page.evaluate(CACHE_CONTENTS)
+    assert {path for path, _ in cached} == OFFLINE_CACHE
     assert all("Kanarifugl" not in body and "41234999" not in body and "Ødegård" not in body for _, body in cached)
     cookies = page.context.cookies()
     assert all("Kanarifugl" not in cookie["value"] and "41234999" not in cookie["value"] for cookie in cookies)
@@ -214,21 +194,19 @@ def test_r26_no_visitor_data_in_browser_storage_cookies_or_the_offline_cache(pag
 def test_r7_a_tablet_pairs_with_a_one_time_link_and_is_refused_once_revoked(browser, live):
     with live.app_context():
         code = devices.create_pairing_code(get_db(), "Front desk left")
-    context = browser.new_context()
-    page = context.new_page()
-    page.goto(f"{live.url}/kiosk/")
-    expect(page.get_by_role("heading", name="This tablet is not registered")).to_be_visible()
-    page.goto(f"{live.url}/kiosk/pair?code={code.code}")
-    expect(page.get_by_text("This tablet will be registered as “Front desk left”.")).to_be_visible()
-    page.get_by_role("button", name="Register this tablet").click()
-    page.get_by_role("link", name="Start").click()
-    expect(page.get_by_role("link", name="Check in")).to_be_visible()
-    with live.app_context():
-        device = next(d for d in devices.list_devices(get_db()) if d.name == "Front desk left")
-        devices.revoke_device(get_db(), device.id)
-    page.reload()
-    expect(page.get_by_role("heading", name="This tablet is not registered")).to_be_visible()
-    context.close()
+    with new_page(browser) as page:
+        page.goto(f"{live.url}/kiosk/")
+        expect(page.get_by_role("heading", name="This tablet is not registered")).to_be_visible()
+        page.goto(f"{live.url}/kiosk/pair?code={code.code}")
+        expect(page.get_by_text("This tablet will be registered as “Front desk left”.")).to_be_visible()
+        page.get_by_role("button", name="Register this tablet").click()
+        page.get_by_role("link", name="Start").click()
+        expect(page.get_by_role("link", name="Check in")).to_be_visible()
+        with live.app_context():
+            device = next(d for d in devices.list_devices(get_db()) if d.name == "Front desk left")
+            devices.revoke_device(get_db(), device.id)
+        page.reload()
+        expect(page.get_by_role("heading", name="This tablet is not registered")).to_be_visible()
 
 
 def test_r8_a_refused_check_in_asks_the_visitor_politely_to_go_to_the_desk_and_tells_it(page, sms, live):

@@ -4,7 +4,7 @@ import pytest
 
 from kiosk.db import get_db
 from kiosk.devices import pairing as devices
-from tests.browser import require_chromium, serve
+from tests.browser import live_app, new_page, require_chromium
 from tests.conftest import TEST_CONFIG
 
 require_chromium()
@@ -18,26 +18,20 @@ WELCOME_NB = "Velkommen til Velkommen"
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
     """A Bokmål kiosk that resets quickly, on an ephemeral port."""
-    from kiosk import create_app
-    app = create_app({**TEST_CONFIG, "DATABASE": str(tmp_path_factory.mktemp("live") / "kiosk.db"),
-                      "DEFAULT_LOCALE": "nb", "IDLE_SECONDS": 3, "STATUS_RESET_SECONDS": 1})
-    with serve(app):
+    with live_app(tmp_path_factory, DEFAULT_LOCALE="nb", IDLE_SECONDS=3, STATUS_RESET_SECONDS=1) as app:
         yield app
 
 
 @pytest.fixture
 def page(browser, live):
     """A paired tablet-sized page on the welcome screen."""
-    context = browser.new_context(viewport={"width": 800, "height": 1200}, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    with live.app_context():
-        code = devices.create_pairing_code(get_db(), "Tablet")
-    page.goto(f"{live.url}/kiosk/pair?code={code.code}")
-    page.locator("button[type=submit]").click()
-    page.goto(f"{live.url}/kiosk/")
-    yield page
-    context.close()
+    with new_page(browser, viewport={"width": 800, "height": 1200}, has_touch=True) as page:
+        with live.app_context():
+            code = devices.create_pairing_code(get_db(), "Tablet")
+        page.goto(f"{live.url}/kiosk/pair?code={code.code}")
+        page.locator("button[type=submit]").click()
+        page.goto(f"{live.url}/kiosk/")
+        yield page
     live.extensions["dispatcher"].drain(timeout=10)
 
 

@@ -6,10 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.db import get_db
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, pair_in_browser, require_chromium, serve
-from tests.conftest import TEST_CONFIG
-from tests.helpers import create_host
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, TABLET, live_app, pair_in_browser, require_chromium
 
 require_chromium()
 pytestmark = pytest.mark.browser  # `make test-fast` leaves these out
@@ -32,12 +29,8 @@ def canaries():
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
-    from kiosk import create_app
-    app = create_app({**TEST_CONFIG, "DATABASE": str(tmp_path_factory.mktemp("live") / "kiosk.db"),
-                      "STATUS_RESET_SECONDS": 1})
-    with app.app_context():
-        create_host(get_db(), name="Kari Ødegård", phone="+4741234567")
-    with serve(app):
+    hosts = [{"name": "Kari Ødegård", "phone": "+4741234567"}]
+    with live_app(tmp_path_factory, hosts=hosts, STATUS_RESET_SECONDS=1) as app:
         yield app
 
 
@@ -61,7 +54,7 @@ def test_r26_a_real_chromium_profile_keeps_no_name_or_number_after_three_visitor
     profile = tmp_path / "profile"
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
-            str(profile), executable_path=CHROMIUM, args=CHROMIUM_ARGS, viewport={"width": 1280, "height": 800})
+            str(profile), executable_path=CHROMIUM, args=CHROMIUM_ARGS, viewport=TABLET)
         page = context.new_page()
         page.set_default_timeout(10_000)
         pair_in_browser(page, live)

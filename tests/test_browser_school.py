@@ -2,66 +2,56 @@
 
 import pytest
 
-from kiosk import create_app
 from kiosk.db import get_db
-from tests.browser import pair_in_browser, require_chromium, serve, upload_visit
-from tests.conftest import TEST_CONFIG
-from tests.helpers import SCHOOL, create_admin, create_host
+from tests.browser import KARI, live_app, paired_page, require_chromium, upload_visit
+from tests.helpers import SCHOOL
 
 require_chromium()
 pytestmark = pytest.mark.browser  # `make test-fast` leaves these out
 
 from playwright.sync_api import expect  # noqa: E402
 
-HOST_PHONE = "+4741234567"
+HOST_PHONE = KARI["phone"]
 
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
     """The app on a real port, with an admin and a host."""
-    app = create_app({**TEST_CONFIG, "DATABASE": str(tmp_path_factory.mktemp("school") / "kiosk.db")})
-    with app.app_context():
-        create_admin(get_db(), username="ana")
-        create_host(get_db(), name="Kari Ødegård", phone=HOST_PHONE, language="en")
-    with serve(app):
+    with live_app(tmp_path_factory, admins=["ana"], hosts=[KARI]) as app:
         yield app
 
 
 def test_a_school_visit_from_upload_to_host_sms_to_consent(browser, live, tmp_path):
     upload_visit(browser, live, tmp_path)
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    pair_in_browser(page, live)
-    page.goto(f"{live.url}/kiosk/")
-    page.get_by_role("link", name="School visit").click()
-    page.get_by_role("link", name=SCHOOL).click()
-    expect(page.get_by_label("Ola N.")).to_be_visible()
-    assert "Nordmann" not in page.content()
-    page.get_by_label("Find a name").fill("kar")
-    expect(page.get_by_label("Ola N.")).to_be_hidden()
-    page.get_by_label("Kari K. – 8B").check()
-    page.get_by_label("Find a name").fill("")
-    page.get_by_label("Ola N.").check()
-    page.get_by_label("Liv L. (teacher)").check()
-    page.get_by_role("button", name="Check in group").click()
-    expect(page.get_by_role("heading", name="You are checked in")).to_be_visible()
-    live.extensions["dispatcher"].drain(timeout=10)
-    assert [(sms.to, sms.body) for sms in live.extensions["sms"].outbox] == [
-        (HOST_PHONE, f"{SCHOOL}: 3 of 4 have arrived at reception.")]
-    # A pupil then opts in to hear about apprenticeships, from the same group page.
-    page.goto(f"{live.url}/kiosk/")
-    page.get_by_role("link", name="School visit").click()
-    page.get_by_role("link", name=SCHOOL).click()
-    page.get_by_role("link", name="Apprenticeships").click()
-    page.get_by_label("Name", exact=True).fill("Kari Kanarifugl")
-    page.get_by_label("E-mail").fill("kari@example.no")
-    consent_box = page.get_by_role("checkbox")
-    expect(consent_box).not_to_be_checked()
-    assert page.locator("label[for=agree]").inner_text().startswith("Yes")
-    consent_box.check()
-    page.get_by_role("button", name="Save").click()
-    expect(page.get_by_text("Thank you. Your answer is saved.")).to_be_visible()
-    with live.app_context():
-        assert [(row["school"], row["email"]) for row in get_db()["consents"].rows] == [(SCHOOL, "kari@example.no")]
-    context.close()
+    with paired_page(browser, live) as page:
+        page.goto(f"{live.url}/kiosk/")
+        page.get_by_role("link", name="School visit").click()
+        page.get_by_role("link", name=SCHOOL).click()
+        expect(page.get_by_label("Ola N.")).to_be_visible()
+        assert "Nordmann" not in page.content()
+        page.get_by_label("Find a name").fill("kar")
+        expect(page.get_by_label("Ola N.")).to_be_hidden()
+        page.get_by_label("Kari K. – 8B").check()
+        page.get_by_label("Find a name").fill("")
+        page.get_by_label("Ola N.").check()
+        page.get_by_label("Liv L. (teacher)").check()
+        page.get_by_role("button", name="Check in group").click()
+        expect(page.get_by_role("heading", name="You are checked in")).to_be_visible()
+        live.extensions["dispatcher"].drain(timeout=10)
+        assert [(sms.to, sms.body) for sms in live.extensions["sms"].outbox] == [
+            (HOST_PHONE, f"{SCHOOL}: 3 of 4 have arrived at reception.")]
+        # A pupil then opts in to hear about apprenticeships, from the same group page.
+        page.goto(f"{live.url}/kiosk/")
+        page.get_by_role("link", name="School visit").click()
+        page.get_by_role("link", name=SCHOOL).click()
+        page.get_by_role("link", name="Apprenticeships").click()
+        page.get_by_label("Name", exact=True).fill("Kari Kanarifugl")
+        page.get_by_label("E-mail").fill("kari@example.no")
+        consent_box = page.get_by_role("checkbox")
+        expect(consent_box).not_to_be_checked()
+        assert page.locator("label[for=agree]").inner_text().startswith("Yes")
+        consent_box.check()
+        page.get_by_role("button", name="Save").click()
+        expect(page.get_by_text("Thank you. Your answer is saved.")).to_be_visible()
+        with live.app_context():
+            assert [(row["school"], row["email"]) for row in get_db()["consents"].rows] == [(SCHOOL, "kari@example.no")]

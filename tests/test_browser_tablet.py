@@ -2,10 +2,7 @@
 
 import pytest
 
-from kiosk.db import get_db
-from tests.browser import pair_in_browser, require_chromium, serve
-from tests.conftest import TEST_CONFIG
-from tests.helpers import create_host
+from tests.browser import CACHE_CONTENTS, OFFLINE_CACHE, live_app, paired_page, require_chromium
 
 require_chromium()
 pytestmark = pytest.mark.browser  # `make test-fast` leaves these out
@@ -17,23 +14,16 @@ MAX_CHECKIN_BYTES = 60 * 1024
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
-    from kiosk import create_app
-    app = create_app({**TEST_CONFIG, "DATABASE": str(tmp_path_factory.mktemp("tablet") / "kiosk.db")})
-    with app.app_context():
-        create_host(get_db(), name="Kari Ødegård", phone="+4741234567")
-    with serve(app):
+    with live_app(tmp_path_factory, hosts=[{"name": "Kari Ødegård", "phone": "+4741234567"}]) as app:
         yield app
 
 
 @pytest.fixture
 def context(browser, live):
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    pair_in_browser(page, live)
-    page.close()
-    yield context
-    context.close()
+    """The browser context of a paired tablet (its pairing page closed again)."""
+    with paired_page(browser, live) as page:
+        page.close()
+        yield page.context
 
 
 def test_the_check_in_screen_weighs_at_most_60_kb_and_loads_nothing_from_elsewhere(context, live):
@@ -61,24 +51,10 @@ def test_no_horizontal_scroll_on_tablet_and_screen_sizes(context, live, width, h
     assert overflow <= 0, f"{path} at {width}×{height} scrolls sideways by {overflow}px"
 
 
-CACHE_CONTENTS = """async () => {
-    await navigator.serviceWorker.ready;
-    const entries = [];
-    for (const name of await caches.keys()) {
-        const cache = await caches.open(name);
-        for (const request of await cache.keys()) {
-            entries.push([new URL(request.url).pathname, await (await cache.match(request)).text()]);
-        }
-    }
-    return entries;
-}"""
-KEPT = {"/kiosk/offline", "/static/css/kiosk.css", "/kiosk/brand.css"}
-
-
 def test_offline_the_tablet_shows_the_ask_at_the_desk_page(context, live):
     page = context.new_page()
     page.goto(f"{live.url}/kiosk/")
-    assert {path for path, _ in page.evaluate(CACHE_CONTENTS)} == KEPT
+    assert {path for path, _ in page.evaluate(CACHE_CONTENTS)} == OFFLINE_CACHE
     page.wait_for_function("() => navigator.serviceWorker.controller !== null")
     context.set_offline(True)
     try:

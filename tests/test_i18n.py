@@ -13,7 +13,7 @@ from babel.messages.pofile import read_po
 from kiosk.config import ConfigError
 from kiosk.db import get_db
 from kiosk.i18n import LANGUAGES, RIGHT_TO_LEFT, TRANSLATIONS
-from tests.helpers import checkin_data, create_host, get_page, pair_tablet
+from tests.helpers import create_host, get_page, pair_tablet, post_check_in
 
 ROOT = Path(__file__).parent.parent
 TRANSLATED = [code for code in LANGUAGES if code != "en"]  # English is the source text
@@ -185,8 +185,7 @@ def test_arabic_is_right_to_left_and_in_arabic(nb_client):
 
 def test_form_errors_are_in_the_visitors_language(nb_client):
     nb_client.get("/kiosk/language/sv")
-    page = get_page(nb_client, "/kiosk/checkin")
-    response = nb_client.post("/kiosk/checkin", data=checkin_data(page, name="", phone="12"))
+    response = post_check_in(nb_client, name="", phone="12")
     assert response.status_code == 422
     text = response.get_data(as_text=True)
     assert "Ange ditt för- och efternamn." in text
@@ -227,12 +226,16 @@ def test_the_idle_timer_returns_to_the_default_language(nb_client):
     assert html(get_page(nb_client, "/kiosk/"))["lang"] == "nb"
 
 
+def status_page_after_check_in(app, client, language):
+    """Check in for a new host on the tablet switched to `language`; returns the status page it leads to."""
+    host = add_host(app)
+    client.get(f"/kiosk/language/{language}")
+    response = post_check_in(client, host_id=host.id)
+    return get_page(client, response.headers["Location"])
+
+
 def test_the_status_screen_returns_to_the_default_language(nb_app, nb_client):
-    host = add_host(nb_app)
-    nb_client.get("/kiosk/language/pl")
-    page = get_page(nb_client, "/kiosk/checkin")
-    response = nb_client.post("/kiosk/checkin", data=checkin_data(page, host_id=host.id))
-    status_page = get_page(nb_client, response.headers["Location"])
+    status_page = status_page_after_check_in(nb_app, nb_client, "pl")
     assert html(status_page)["lang"] == "pl"
     box = status_page.select_one("#visit-status")
     assert box["data-home-url"] == "/kiosk/?reset=1"
@@ -268,8 +271,7 @@ def check_in(app, client, *, language=None, host_id="", **extra):
     """Check in on the tablet, in `language` if given, and return the SMS bodies by recipient number."""
     if language:
         client.get(f"/kiosk/language/{language}")
-    page = get_page(client, "/kiosk/checkin")
-    response = client.post("/kiosk/checkin", data=checkin_data(page, phone="412 34 999", host_id=host_id, **extra))
+    response = post_check_in(client, phone="412 34 999", host_id=host_id, **extra)
     assert response.status_code == 302, response.data[:500]
     app.extensions["dispatcher"].drain(timeout=10)
     return {sms.to: sms.body for sms in app.extensions["sms"].outbox}
@@ -305,11 +307,7 @@ def test_reception_gets_the_sms_in_the_default_language(nb_app, nb_client):
 
 
 def test_the_page_after_check_in_stays_in_the_visitors_language(nb_app, nb_client):
-    host = add_host(nb_app)
-    nb_client.get("/kiosk/language/da")
-    page = get_page(nb_client, "/kiosk/checkin")
-    response = nb_client.post("/kiosk/checkin", data=checkin_data(page, host_id=host.id))
-    status_page = get_page(nb_client, response.headers["Location"])
+    status_page = status_page_after_check_in(nb_app, nb_client, "da")
     assert status_page.select_one("h1").text.strip() == "Du er tjekket ind"
     nb_app.extensions["dispatcher"].drain(timeout=10)
 

@@ -1,8 +1,6 @@
 """Nothing about a walk-in visitor is kept: canary values are planted and every byte the app wrote is scanned."""
 
 import logging
-import sqlite3
-from pathlib import Path
 
 import pytest
 
@@ -10,17 +8,13 @@ from tests.helpers import (
     CANARY_NAME,
     CANARY_PHONE,
     CANARY_PHONE_TYPED,
-    checkin_data,
     create_host,
-    get_page,
+    files_under,
+    post_check_in,
     tablet_client,
 )
 
 CANARIES = [b"Kanarifugl", CANARY_PHONE.encode(), CANARY_PHONE[3:].encode(), b"999 99 999", b"9999 9999"]
-
-
-def files_under(folder):
-    return [path for path in Path(folder).rglob("*") if path.is_file()]
 
 
 def hits_in_files(paths):
@@ -34,27 +28,20 @@ def hits_in_logs(records):
 
 
 @pytest.fixture
-def visited(make_app, tmp_path, log_records):
+def visited(log_records, instance_app):
     """Three canary check-ins (sent, host failing, refused form) through HTTP; returns the app after they settle."""
-    app = make_app(DATABASE=str(tmp_path / "instance" / "kiosk.db"))
-    # An idle reader, as another gunicorn worker would be: it keeps SQLite from folding the WAL away on close.
-    reader = sqlite3.connect(app.config["DATABASE"])
-    reader.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    app = instance_app  # made after log_records, so the logs are caught from the start
     with app.app_context():
         from kiosk.db import get_db
         host = create_host(get_db())
     client = tablet_client(app)
-    page = get_page(client, "/kiosk/checkin")
-    client.post("/kiosk/checkin", data=checkin_data(page, name=CANARY_NAME, phone=CANARY_PHONE_TYPED, host_id=host.id))
+    post_check_in(client, name=CANARY_NAME, phone=CANARY_PHONE_TYPED, host_id=host.id)
     app.extensions["dispatcher"].drain(timeout=10)  # the first visit's SMS are out before the failures start
     app.extensions["sms"].fail(code=30003, times=5)
-    page = get_page(client, "/kiosk/checkin")
-    client.post("/kiosk/checkin", data=checkin_data(page, name=CANARY_NAME, phone=CANARY_PHONE, host_id=host.id))
-    page = get_page(client, "/kiosk/checkin")
-    client.post("/kiosk/checkin", data=checkin_data(page, name=CANARY_NAME, phone=CANARY_PHONE, host_id=""))
+    post_check_in(client, name=CANARY_NAME, phone=CANARY_PHONE, host_id=host.id)
+    post_check_in(client, name=CANARY_NAME, phone=CANARY_PHONE, host_id="")
     app.extensions["dispatcher"].drain(timeout=10)
-    yield app
-    reader.close()
+    return app
 
 
 def test_canaries_really_went_out_by_sms(visited):

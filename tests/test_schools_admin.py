@@ -1,15 +1,13 @@
 """School visits in the admin area: the form, the roster preview, confirm, refusals that keep nothing (R34)."""
 
-import sqlite3
 from datetime import timedelta
 from io import BytesIO
-from pathlib import Path
 
 import pytest
 
 from kiosk.db import get_db
 from kiosk.schools.visits import today
-from tests.helpers import admin_client, create_host, csrf_token, get_page, parse_page, tablet_client
+from tests.helpers import admin_client, create_host, csrf_token, files_under, get_page, parse_page, tablet_client
 
 ROSTER = "navn;rolle;klasse\nOla Nordmann;elev;8B\nKari Kanarifugl;elev;8B\nOla Nordmann;elev;8B\nLiv Lærer;lærer;\n"
 ROSTER_BYTES = ROSTER.encode()
@@ -141,10 +139,8 @@ REFUSED = [
 
 
 @pytest.mark.parametrize("roster, message", REFUSED)
-def test_a_refused_roster_leaves_no_byte_anywhere(make_app, tmp_path, roster, message):
-    app = make_app(DATABASE=str(tmp_path / "instance" / "kiosk.db"))
-    reader = sqlite3.connect(app.config["DATABASE"])
-    reader.execute("SELECT count(*) FROM sqlite_master").fetchone()
+def test_a_refused_roster_leaves_no_byte_anywhere(instance_app, tmp_path, roster, message):
+    app = instance_app
     with app.app_context():
         host = create_host(get_db())
     admin = admin_client(app)
@@ -152,7 +148,6 @@ def test_a_refused_roster_leaves_no_byte_anywhere(make_app, tmp_path, roster, me
     assert response.status_code == 422
     assert message in parse_page(response).select_one("#roster-error").text
     assert b"Kanarifugl" not in response.data and b"12345" not in response.data
-    written = [path for path in Path(tmp_path / "instance").rglob("*") if path.is_file()]
+    written = files_under(tmp_path / "instance")
     assert any(path.name.endswith("-wal") for path in written)
     assert [path for path in written if b"Kanarifugl" in path.read_bytes()] == []
-    reader.close()

@@ -10,12 +10,15 @@ from tests.helpers import (
     create_host,
     create_school_visit,
     csrf_token,
+    drain,
     get_page,
     member_ids,
     parse_page,
     tablet_client,
 )
 from tests.helpers import school_check_in as check_in
+
+TEACHER = "+4741234999"
 
 
 @pytest.fixture
@@ -27,6 +30,12 @@ def host(db):
 @pytest.fixture
 def visit_id(db, host):
     return create_school_visit(db, host)
+
+
+def check_in_with_a_teacher_phone(app, client, db, host):
+    """Check the whole group of a new visit, whose teacher gave TEACHER as mobile, in and wait for its SMS."""
+    check_in(client, create_school_visit(db, host, teacher_phone=TEACHER))
+    drain(app)
 
 
 def test_the_welcome_screen_has_no_school_button_without_a_visit_today(client, db, host):
@@ -86,10 +95,8 @@ def test_late_arrivals_are_shown_and_get_a_short_host_sms(app, client, visit_id,
 
 
 def test_the_teacher_gets_an_sms_when_a_mobile_was_given(app, client, db, host, sms_outbox):
-    visit_id = create_school_visit(db, host, teacher_phone="+4741234888")
-    check_in(client, visit_id)
-    app.extensions["dispatcher"].drain(timeout=10)
-    teacher = [sms for sms in sms_outbox if sms.to == "+4741234888"]
+    check_in_with_a_teacher_phone(app, client, db, host)
+    teacher = [sms for sms in sms_outbox if sms.to == TEACHER]
     assert len(teacher) == 1 and "3 of 3" in teacher[0].body
     assert len(sms_outbox) == 2
 
@@ -163,19 +170,15 @@ def test_reception_is_told_when_the_host_was_removed(app, client, db, host, visi
 
 def test_the_teacher_hears_the_host_was_told_only_after_the_host_sms_was_accepted(app, client, db, host, sms,
                                                                                   sms_outbox):
-    visit_id = create_school_visit(db, host, teacher_phone="+4741234999")
     sms.fail(to=host.phone, status=503)
-    check_in(client, visit_id)
-    app.extensions["dispatcher"].drain(timeout=10)
-    assert [s.to for s in sms.attempts] == [host.phone, host.phone, "+4741234999"]
+    check_in_with_a_teacher_phone(app, client, db, host)
+    assert [s.to for s in sms.attempts] == [host.phone, host.phone, TEACHER]
     assert sms_outbox[-1].body.endswith(f"and {host.name} has been told you are here.")
 
 
 def test_the_teacher_hears_reception_was_told_when_the_host_cannot_be_reached(app, client, db, host, sms,
                                                                               sms_outbox):
-    visit_id = create_school_visit(db, host, teacher_phone="+4741234999")
     sms.fail(to=host.phone, code=21211)
-    check_in(client, visit_id)
-    app.extensions["dispatcher"].drain(timeout=10)
-    assert [s.to for s in sms_outbox] == [app.config["RECEPTION_PHONE"], "+4741234999"]
+    check_in_with_a_teacher_phone(app, client, db, host)
+    assert [s.to for s in sms_outbox] == [app.config["RECEPTION_PHONE"], TEACHER]
     assert sms_outbox[-1].body.endswith("and reception has been told you are here.")

@@ -11,11 +11,18 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import create_app
-from kiosk.db import get_db
-from tests.browser import TABLET, in_language, pair_in_browser, require_chromium, serve, submit_check_in, upload_visit
-from tests.conftest import TEST_CONFIG
-from tests.helpers import SCHOOL, create_admin, create_host
+from tests.browser import (
+    KARI,
+    TABLET,
+    UNHURRIED,
+    in_language,
+    live_app,
+    paired_page,
+    require_chromium,
+    submit_check_in,
+    upload_visit,
+)
+from tests.helpers import SCHOOL
 
 require_chromium()
 pytestmark = pytest.mark.browser  # `make test-fast` leaves these out
@@ -25,33 +32,22 @@ from playwright.sync_api import expect  # noqa: E402
 LANGUAGES = ["nb", "en", "ar"]
 DOCS = Path(__file__).parent.parent / "docs" / "screenshots"
 PNG = b"\x89PNG\r\n\x1a\n"
+HOSTS = [KARI, {"name": "Ola Nordmann", "phone": "+4741234568", "department": "Finance"},
+         {"name": "Åse Odden", "phone": "+4741234569", "department": "IT"}]
 
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
-    """The demo's look: a few hosts and today's school visit."""
-    app = create_app({**TEST_CONFIG, "DATABASE": str(tmp_path_factory.mktemp("shots") / "kiosk.db"),
-                      "IDLE_SECONDS": 600, "STATUS_RESET_SECONDS": 600,
-                      "SMS_PER_NUMBER_PER_HOUR": 100, "SMS_PER_NUMBER_PER_DAY": 100})
-    with app.app_context():
-        create_admin(get_db(), username="ana")
-        create_host(get_db(), name="Kari Ødegård", phone="+4741234567", language="en")
-        create_host(get_db(), name="Ola Nordmann", phone="+4741234568", department="Finance")
-        create_host(get_db(), name="Åse Odden", phone="+4741234569", department="IT")
-    with serve(app):
+    """The demo's look: a few hosts and (from the kiosk fixture) today's school visit."""
+    with live_app(tmp_path_factory, admins=["ana"], hosts=HOSTS, **UNHURRIED) as app:
         yield app
-        app.extensions["dispatcher"].drain(timeout=10)
 
 
 @pytest.fixture(scope="module")
 def kiosk(browser, live, tmp_path_factory):
     upload_visit(browser, live, tmp_path_factory.mktemp("roster"))
-    context = browser.new_context(viewport=TABLET, has_touch=True)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    pair_in_browser(page, live)
-    yield page
-    context.close()
+    with paired_page(browser, live) as page:
+        yield page
 
 
 def screens(page, live, language, phone):

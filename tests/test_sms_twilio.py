@@ -51,19 +51,16 @@ def send_with_retries(app, to=CANARY_PHONE):
         return accepted, db["messages"].get(message_id)
 
 
-def check_in(app, *, host_id):
-    """Check a visitor (the canary) in over HTTP; returns the response and how long the POST took."""
+def check_in(app):
+    """Check a visitor (the canary) in over HTTP for a new host; returns the response and how long the POST took."""
+    with app.app_context():
+        host = create_host(get_db(), phone=HOST_PHONE)
     client = tablet_client(app)
     page = get_page(client, "/kiosk/checkin")
     start = time.monotonic()
-    data = checkin_data(page, name=CANARY_NAME, phone=CANARY_PHONE_TYPED, host_id=host_id)
+    data = checkin_data(page, name=CANARY_NAME, phone=CANARY_PHONE_TYPED, host_id=host.id)
     response = client.post("/kiosk/checkin", data=data)
     return response, time.monotonic() - start
-
-
-def new_host(app):
-    with app.app_context():
-        return create_host(get_db(), phone=HOST_PHONE)
 
 
 def visit_status(app, response):
@@ -290,7 +287,7 @@ def test_r2_a_region_not_enabled_21408_is_sent_once_and_raises_an_alert_without_
     twilio_app, twilio_server, log_records
 ):
     twilio_server.fail(21408, to=CANARY_PHONE)
-    response, _ = check_in(twilio_app, host_id=new_host(twilio_app).id)
+    response, _ = check_in(twilio_app)
 
     assert visit_status(twilio_app, response)["visitor"] == "failed"
     assert len(twilio_server.posts(CANARY_PHONE)) == 1
@@ -302,7 +299,7 @@ def test_r2_a_region_not_enabled_21408_is_sent_once_and_raises_an_alert_without_
 
 def test_r15_an_opted_out_visitor_21610_is_sent_once_and_shown_as_failed(twilio_app, twilio_server):
     twilio_server.fail(21610, to=CANARY_PHONE, times=5)
-    response, _ = check_in(twilio_app, host_id=new_host(twilio_app).id)
+    response, _ = check_in(twilio_app)
 
     status = visit_status(twilio_app, response)
 
@@ -323,7 +320,7 @@ def test_r18_a_provider_outage_does_not_delay_check_in_and_sends_each_sms_once_a
     app = make_twilio_app(SMS_TIMEOUT_SECONDS=0.5)
     outage(twilio_server)
 
-    response, elapsed = check_in(app, host_id=new_host(app).id)
+    response, elapsed = check_in(app)
 
     assert response.status_code == 302 and elapsed < 2
     status = visit_status(app, response)
@@ -346,7 +343,7 @@ def test_r18_a_host_sms_failing_for_good_sends_one_sms_to_reception_and_asks_the
     app = make_twilio_app(SMS_RETRY_WINDOW_SECONDS=0.5)
     failure(twilio_server)
 
-    response, _ = check_in(app, host_id=new_host(app).id)
+    response, _ = check_in(app)
     status = visit_status(app, response)
 
     assert (status["host"], status["reception"], status["ask_desk"], status["final"]) == ("failed", "sent", True, True)
@@ -358,7 +355,7 @@ def test_the_twilio_sdk_logs_no_number_or_body_at_the_levels_the_app_lets_throug
     twilio_app, twilio_server, log_records
 ):
     twilio_server.fail(21211, to=CANARY_PHONE)
-    response, _ = check_in(twilio_app, host_id=new_host(twilio_app).id)
+    response, _ = check_in(twilio_app)
     visit_status(twilio_app, response)
 
     assert len(twilio_server.posts()) == 2

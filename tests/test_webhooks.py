@@ -428,6 +428,17 @@ def drained(app):
     return app
 
 
+def host_sms_called_back(app, status):
+    """Check in (no confirmation SMS), post a signed `status` callback for the host SMS and wait until the app has
+    acted on it; returns the host SMS's messages row."""
+    with app.app_context():
+        db = get_db()
+        visit_id = check_in(app, db, create_host(db, phone=HOST), confirm=False)
+        post_signed(app.test_client(), callback(sid_of(db, visit_id), status))
+        drained(app)
+        return message(db, visit_id, "host")
+
+
 def test_r19_a_final_status_redacts_the_message_at_twilio_once_and_notes_when(redacting_app, twilio_server):
     app = redacting_app
     with app.app_context():
@@ -448,13 +459,7 @@ def test_r19_a_final_status_redacts_the_message_at_twilio_once_and_notes_when(re
 
 
 def test_r19_nothing_is_redacted_when_redaction_is_off(make_twilio_app, twilio_server):
-    app = make_twilio_app(**WEBHOOK_SETTINGS)
-    with app.app_context():
-        db = get_db()
-        visit_id = check_in(app, db, create_host(db, phone=HOST), confirm=False)
-        post_signed(app.test_client(), callback(sid_of(db, visit_id), "delivered"))
-        drained(app)
-        row = message(db, visit_id, "host")
+    row = host_sms_called_back(make_twilio_app(**WEBHOOK_SETTINGS), "delivered")
 
     assert twilio_server.redactions() == []
     assert row["redacted_at"] is None
@@ -466,13 +471,7 @@ def test_r19_a_redaction_twilio_cannot_do_yet_is_tried_once_more_later(redacting
         twilio_server.fail_redaction(20009)
     else:
         twilio_server.hang_redaction(5)
-    app = redacting_app
-    with app.app_context():
-        db = get_db()
-        visit_id = check_in(app, db, create_host(db, phone=HOST), confirm=False)
-        post_signed(app.test_client(), callback(sid_of(db, visit_id), "undelivered"))
-        drained(app)
-        row = message(db, visit_id, "host")
+    row = host_sms_called_back(redacting_app, "undelivered")
 
     assert len([r for r in twilio_server.requests if r.form == {"Body": ""}]) == 2
     assert len(twilio_server.redactions()) == 1
@@ -482,14 +481,8 @@ def test_r19_a_redaction_twilio_cannot_do_yet_is_tried_once_more_later(redacting
 def test_r19_a_redaction_twilio_refuses_is_logged_with_its_code_and_not_retried(redacting_app, twilio_server,
                                                                                log_records):
     twilio_server.fail_redaction(20404, times=2)
-    app = redacting_app
-    with app.app_context():
-        db = get_db()
-        visit_id = check_in(app, db, create_host(db, phone=HOST), confirm=False)
-        sid = sid_of(db, visit_id)
-        post_signed(app.test_client(), callback(sid, "delivered"))
-        drained(app)
-        row = message(db, visit_id, "host")
+    row = host_sms_called_back(redacting_app, "delivered")
+    sid = row["sid"]
 
     assert len([r for r in twilio_server.requests if r.form == {"Body": ""}]) == 1
     assert row["redacted_at"] is None
