@@ -96,8 +96,8 @@ def test_a_slow_host_sms_tells_reception_at_once_while_its_retries_go_on(slow_tw
         visit_id = register(app, db, create_host(db, name="Kari Ødegård", phone=HOST))
     drain(app)
     [reception] = twilio_server.accepted(RECEPTION)
-    assert reception.form["Body"] == ("Ragnhild Berg is at reception to see Kari Ødegård. Our SMS to Kari Ødegård "
-                                      "has not gone through yet, and we keep trying. Please help them.")
+    assert reception.form["Body"] == ("Ragnhild Berg is at reception to see Kari Ødegård. Our SMS is delayed; we keep "
+                                      "trying. Please help them.")
     [host_sms] = twilio_server.accepted(HOST)
     assert reception.at < host_sms.at
     [visitor] = twilio_server.accepted(VISITOR)

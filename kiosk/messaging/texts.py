@@ -18,8 +18,9 @@ def reception_messages(visit_id: str, visitor: str, host: Host,
     """What reception is told while the host's SMS is slow, and once it has failed for good (`visitor` is the
     visitor's name, or a school's)."""
     with force_locale(i18n.default_locale()):
-        slow = _("%(visitor)s is at reception to see %(host)s. Our SMS to %(host)s has not gone through yet, and we "
-                 "keep trying. Please help them.", visitor=visitor, host=host.name)
+        # Every SMS fits one GSM-7 segment, or two as UCS-2 (tests/test_sms_length.py): keep them short.
+        slow = _("%(visitor)s is at reception to see %(host)s. Our SMS is delayed; we keep trying. Please help them.",
+                 visitor=visitor, host=host.name)
         failed = _("%(visitor)s is at reception to see %(host)s, who could not be reached by SMS. Please help them.",
                    visitor=visitor, host=host.name)
     return (OutgoingSms(visit_id, "reception", reception.e164, slow),
