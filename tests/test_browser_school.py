@@ -36,15 +36,14 @@ def test_a_school_visit_from_upload_to_host_sms_to_consent(browser, live, tmp_pa
         page.get_by_label("Ola N.").check()
         page.get_by_label("Liv L. (teacher)").check()
         page.get_by_role("button", name="Check in group").click()
-        expect(page.get_by_role("heading", name="You are checked in")).to_be_visible()
+        expect(page.get_by_role("heading", name=f"{SCHOOL} is checked in")).to_be_visible()
+        expect(page.get_by_role("heading", name="3 of 4 have arrived")).to_be_visible()
+        expect(page.locator("#missing li")).to_have_count(1)
         live.extensions["dispatcher"].drain(timeout=10)
-        assert [(sms.to, sms.body) for sms in live.extensions["sms"].outbox] == [
-            (HOST_PHONE, f"{SCHOOL}: 3 of 4 have arrived at reception.")]
-        # A pupil then opts in to hear about apprenticeships, from the same group page.
-        page.goto(f"{live.url}/kiosk/")
-        page.get_by_role("link", name="School visit").click()
-        page.get_by_role("link", name=SCHOOL).click()
-        page.get_by_role("link", name="Apprenticeships").click()
+        assert [sms.to for sms in live.extensions["sms"].outbox] == [HOST_PHONE]
+        assert "3 of 4" in live.extensions["sms"].outbox[0].body
+        # A pupil then opts in to hear about apprenticeships, straight from the page the teacher sees.
+        page.get_by_role("link", name="Pupils: sign up to hear about apprenticeships").click()
         page.get_by_label("Name", exact=True).fill("Kari Kanarifugl")
         page.get_by_label("E-mail").fill("kari@example.no")
         consent_box = page.get_by_role("checkbox")

@@ -48,8 +48,17 @@ def test_the_form_has_the_labels_of_the_issue(admin, host):
     page = get_page(admin, "/admin/schools/new")
     labels = [label.text.strip() for label in page.select("form label")]
     assert {"School", "Date", "Host", "Roster file"} <= set(labels)
-    assert [o.text for o in page.select("select[name=host_id] option")] == [host.name]
+    options = page.select("select[name=host_id] option")
+    assert [(o.text, o.get("value"), o.has_attr("selected")) for o in options] == [
+        ("Choose…", "", True), (host.name, str(host.id), False)]  # nobody is chosen for the admin (issue 11)
     assert page.select_one("main form button[type=submit]").text.strip() == "Upload"
+
+
+def test_a_visit_without_a_chosen_host_is_refused_and_nothing_is_saved(admin, host, db):
+    response = upload(admin, host, host_id="")
+    assert response.status_code == 422
+    assert parse_page(response).select_one("#host_id-error").text.strip() == "Choose the host the school is visiting."
+    assert db["school_previews"].count == 0
 
 
 def test_the_nav_links_to_school_visits(admin):

@@ -13,6 +13,7 @@ from tests.helpers import (
     drain,
     get_page,
     member_ids,
+    pair_tablet,
     parse_page,
     tablet_client,
 )
@@ -62,13 +63,48 @@ def test_the_group_page_shows_first_names_and_last_initials_only(client, visit_i
 
 def test_checking_in_a_group_sends_one_host_sms_and_shows_the_status_page(app, client, db, host, visit_id, sms_outbox):
     response = check_in(client, visit_id, count=2)
-    assert response.status_code == 302 and response.location.startswith("/kiosk/visits/")
+    assert response.status_code == 302 and response.location.startswith(f"/kiosk/school/{visit_id}/checked-in/")
     app.extensions["dispatcher"].drain(timeout=10)
     assert [(sms.to, sms.body) for sms in sms_outbox] == [(host.phone, f"{SCHOOL}: 2 of 3 have arrived at reception.")]
     record = next(db["visits"].rows)
     assert record["host_id"] == host.id and record["kiosk_id"] is not None
     assert set(record) == {"id", "host_id", "kiosk_id", "created_at", "expires_at"}
     assert get_page(client, response.location).select_one("h1")
+
+
+def test_after_check_in_the_teacher_sees_how_many_arrived_who_is_missing_and_the_way_to_apprenticeships(
+        app, client, visit_id):
+    response = check_in(client, visit_id, count=2)  # Liv and Kari (teachers first); Ola is missing
+    page = get_page(client, response.location)
+    assert page.select_one("h1").text == f"{SCHOOL} is checked in"
+    assert page.select_one("#arrivals-heading").text == "2 of 3 have arrived"
+    assert [li.text for li in page.select("#missing li")] == ["Ola N."]
+    assert "Nordmann" not in page.text  # first name and last initial only
+    assert page.select_one("#to-apprenticeships")["href"] == f"/kiosk/school/{visit_id}/apprenticeships"
+    assert page.select_one("#visit-status")["data-status-url"].startswith("/kiosk/visits/")  # the SMS status too
+    drain(app)
+
+
+def test_everyone_is_here_checks_in_all_who_have_not_arrived_in_one_sms(app, client, db, visit_id, sms_outbox):
+    check_in(client, visit_id, count=1)
+    drain(app)
+    page = get_page(client, f"/kiosk/school/{visit_id}")
+    assert [b.text for b in page.select("#school-group button[type=submit]")] == ["Check in group", "Everyone is here"]
+    response = client.post(f"/kiosk/school/{visit_id}", data={"csrf_token": csrf_token(page), "everyone": "1"})
+    assert response.status_code == 302
+    drain(app)
+    assert len(sms_outbox) == 2 and "2 more" in sms_outbox[-1].body and "3 of 3" in sms_outbox[-1].body
+    arrived = get_page(client, response.location)
+    assert arrived.select_one("#arrivals-heading").text == "3 of 3 have arrived"
+    assert arrived.select_one("#missing") is None
+
+
+def test_the_checked_in_page_is_only_for_the_tablet_that_checked_the_group_in(app, client, visit_id):
+    location = check_in(client, visit_id).headers["Location"]
+    other = app.test_client()
+    pair_tablet(app, other, name="Other tablet")
+    assert other.get(location).status_code == 404
+    drain(app)
 
 
 def test_one_arrival_is_singular(app, client, visit_id, sms_outbox):
@@ -154,7 +190,7 @@ def test_reception_is_told_when_the_host_cannot_be_reached(app, client, host, vi
     app.extensions["dispatcher"].drain(timeout=10)
     assert [s.to for s in sms_outbox] == [app.config["RECEPTION_PHONE"]]
     assert SCHOOL in sms_outbox[0].body and host.name in sms_outbox[0].body
-    status = client.get(response.location + "/status").json
+    status = client.get(get_page(client, response.location).select_one("#visit-status")["data-status-url"]).json
     assert status["reception"] == "sent" and status["final"]
 
 

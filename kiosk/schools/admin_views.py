@@ -30,7 +30,8 @@ def visits():
 def new_visit():
     form = SchoolVisitForm()
     hosts, _ = directory.find_hosts(get_db(), limit=HOST_CHOICES_LIMIT)
-    form.host_id.choices = [(host.id, host.name) for host in hosts if host.active]
+    # No host is chosen for the admin: a school visit announced to the wrong person is worse than a second click.
+    form.host_id.choices = [("", "Choose…"), *((host.id, host.name) for host in hosts if host.active)]
     if form.validate_on_submit():
         try:
             return _preview(form)

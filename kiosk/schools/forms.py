@@ -13,11 +13,17 @@ from kiosk.schools import consent
 from kiosk.schools import visits as schools
 
 
+def _optional_id(value: object) -> int | None:
+    """A chosen id, or None for the "Choose…" line."""
+    return int(str(value)) if value not in (None, "") else None
+
+
 class SchoolVisitForm(AdminForm):
     school = StringField("School", filters=[strip_text],
                          validators=[DataRequired("Enter the school’s name."), Length(max=schools.SCHOOL_MAX_LENGTH)])
     visit_date = DateField("Date", validators=[DataRequired("Enter the date of the visit.")])
-    host_id = SelectField("Host", coerce=int, validate_choice=True)
+    host_id = SelectField("Host", coerce=_optional_id, validate_choice=True,
+                          validators=[DataRequired("Choose the host the school is visiting.")])
     arrival_time = TimeField("Expected arrival time (optional)", validators=[Optional()])
     teacher_phone = StringField("Teacher’s mobile number (optional)", filters=[strip_text])
     roster = FileField("Roster file")

@@ -11,6 +11,7 @@ from kiosk.schools import consent
 from kiosk.schools import visits as schools
 from kiosk.schools.forms import ConsentForm
 from kiosk.settings import setting
+from kiosk.walkin import checkin
 from kiosk.walkin import views as kiosk_views
 
 bp = Blueprint("schools", __name__)
@@ -31,17 +32,31 @@ def visits():
 def group(visit_id):
     visit = schools.get_visit(get_db(), visit_id, today_only=True) or abort(404)
     if request.method == "POST":
-        ids = [value for value in request.form.getlist("person") if value.isdigit()]
+        if request.form.get("everyone"):  # the "Everyone is here" button: whoever has not arrived yet
+            ids = [str(member.id) for member in schools.list_members(get_db(), visit_id) if not member.arrived]
+        else:
+            ids = [value for value in request.form.getlist("person") if value.isdigit()]
         record_id = schools.check_in_group(get_db(), visit, ids, kiosk_id=g.device.id)
         if record_id is not None:
             kiosk_views.next_turn()
-            return redirect(url_for("kiosk.visit", visit_id=record_id))
+            return redirect(url_for(".checked_in", visit_id=visit_id, record_id=record_id))
         if not kiosk_views.sent_by_script():  # the roster must not enter history behind a POST (issue 9, item 2)
             return redirect(url_for(".group", visit_id=visit_id, nobody=1), code=303)
     members = schools.list_members(get_db(), visit_id)
     nobody = request.method == "POST" or request.args.get("nobody") == "1"
     return render_template("kiosk/school_group.html", visit=visit, members=members, nobody=nobody), \
         422 if request.method == "POST" else 200
+
+
+@bp.get("/<int:visit_id>/checked-in/<record_id>")
+def checked_in(visit_id, record_id):
+    """The visit's SMS status, as after a walk-in, with who has arrived and who is still missing."""
+    visit = schools.get_visit(get_db(), visit_id, today_only=True) or abort(404)
+    status = checkin.get_visit_status(get_db(), record_id, kiosk_id=g.device.id) or abort(404)
+    members = schools.list_members(get_db(), visit_id)
+    return render_template("kiosk/school_checked_in.html", visit=visit, visit_id=record_id, status=status,
+                           arrived=sum(member.arrived for member in members), total=len(members),
+                           missing=[member for member in members if not member.arrived])
 
 
 # Apprenticeships

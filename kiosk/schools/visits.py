@@ -289,11 +289,12 @@ class Member:
 
 def list_members(db, visit_id):
     """The roster of a visit as the teacher sees it on the kiosk: first name and last initial only."""
-    rows = db.execute(
-        "SELECT id, first_name, last_name, role, class_name, arrived_at IS NOT NULL FROM school_people "
+    rows = db.query(
+        "SELECT id, first_name, last_name, role, class_name, arrived_at IS NOT NULL AS arrived FROM school_people "
         "WHERE visit_id = ? ORDER BY role DESC, first_name, last_name", [visit_id]
-    ).fetchall()
-    return [Member(r[0], Person(r[1], r[2] or "").short_name, r[3], r[4] or "", bool(r[5])) for r in rows]
+    )
+    return [Member(row["id"], Person(row["first_name"], row["last_name"] or "").short_name, row["role"],
+                   row["class_name"] or "", bool(row["arrived"])) for row in rows]
 
 
 def check_in_group(db, visit, member_ids, *, kiosk_id):
