@@ -163,9 +163,14 @@ def pair_command(name: str) -> None:
 
 
 @click.command("demo")
+@click.option("--remove", is_flag=True, help="Delete the demo hosts and keep every other host.")
 @with_appcontext
-def demo_command() -> None:
-    """Fill an empty directory with demo hosts (fictional names and numbers)."""
+def demo_command(remove: bool) -> None:
+    """Fill an empty directory with demo hosts (fictional names and numbers), or remove them with --remove."""
+    if remove:
+        removed = demo.remove(get_db())
+        click.echo(f"Demo directory: {removed} demo host{'' if removed == 1 else 's'} deleted.")
+        return
     added = demo.seed(get_db())
     click.echo(f"Demo directory: {added} hosts added." if added else "Demo directory: hosts already present.")
 

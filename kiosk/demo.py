@@ -1,8 +1,10 @@
-"""A fictional directory for the demo (`flask --app app demo`)."""
+"""A fictional directory for the demo (`flask --app app demo`), and its removal (`demo --remove`)."""
+
+import json
 
 from sqlite_utils import Database
 
-from kiosk.hosts.directory import save_hosts
+from kiosk.hosts.directory import delete_hosts, save_hosts
 
 DEMO_HOSTS = [
     ("Kari Ødegård", "+4741234501", "Reception", "nb"),
@@ -27,3 +29,11 @@ def seed(db: Database) -> int:
         for name, phone, department, language in DEMO_HOSTS
     ]
     return save_hosts(db, hosts).added
+
+
+def remove(db: Database) -> int:
+    """Delete the demo hosts (by their fictional numbers), leaving every other host; returns how many."""
+    numbers = [phone for _, phone, _, _ in DEMO_HOSTS]
+    ids = [row["id"] for row in db.query(
+        "SELECT id FROM hosts WHERE phone IN (SELECT value FROM json_each(?))", [json.dumps(numbers)])]
+    return delete_hosts(db, ids)

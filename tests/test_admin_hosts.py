@@ -157,6 +157,50 @@ def test_deleting_a_host_asks_first_then_removes_them_and_their_search_entry(adm
     assert audit_events(db) == [("host_deleted", f"host:{host.id}")]
 
 
+# Several hosts at once (issue 11, item 5)
+
+
+def post_selected(admin, page, **data):
+    form = page.select_one("form#host-list")
+    return admin.post(form["action"], data={"csrf_token": csrf_token(form), "q": form.select_one("[name=q]")["value"],
+                                            **data})
+
+
+def test_ticked_hosts_are_deactivated_together(admin, db):
+    kari, _, per = (create_host(db, name=name, phone=f"+474123456{n}") for n, name in enumerate(["Kari", "Ola", "Per"]))
+    page = get_page(admin, "/admin/hosts")
+    assert page.select_one(f"input[name=host][value='{kari.id}']")["aria-label"] == "Select Kari"
+    response = post_selected(admin, page, host=[str(kari.id), str(per.id)], action="deactivate")
+    assert response.headers["Location"] == "/admin/hosts"
+    assert {row["name"]: row["active"] for row in db["hosts"].rows} == {"Kari": 0, "Ola": 1, "Per": 0}
+    assert "2 hosts deactivated." in get_page(admin, "/admin/hosts").text
+    assert audit_events(db) == [("hosts_deactivated", "hosts:2")]
+
+
+def test_deleting_all_hosts_matching_a_search_asks_first_then_deletes_them_and_their_search_entries(admin, db):
+    for n, name in enumerate(["Demo Kari", "Demo Ola", "Real Per"]):
+        create_host(db, name=name, phone=f"+474123456{n}")
+    page = get_page(admin, "/admin/hosts?q=demo")
+    question = post_selected(admin, page, all_matching="1", action="delete")
+    assert question.status_code == 200 and db["hosts"].count == 3  # the question alone deletes nothing
+    confirm = parse_page(question)
+    assert confirm.select_one("h1").text == "Delete 2 hosts?"
+    form = confirm.select_one("main form")
+    data = {field["name"]: field.get("value", "") for field in form.select("input[type=hidden]")}
+    response = admin.post(form["action"], data={**data, "action": "delete"})
+    assert response.status_code == 302
+    assert [row["name"] for row in db["hosts"].rows] == ["Real Per"]
+    assert db.execute("SELECT count(*) FROM hosts_fts WHERE hosts_fts MATCH 'demo'").fetchone()[0] == 0
+    assert audit_events(db) == [("hosts_deleted", "hosts:2")]
+
+
+def test_nothing_ticked_changes_nothing_and_says_so(admin, db):
+    create_host(db, name="Kari")
+    response = post_selected(admin, get_page(admin, "/admin/hosts"), action="delete")
+    assert response.status_code == 302 and db["hosts"].count == 1
+    assert "Tick the hosts to change first." in get_page(admin, "/admin/hosts").text
+
+
 # Import with a preview
 
 

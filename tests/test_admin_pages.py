@@ -27,7 +27,8 @@ GET_PAGES = ["/admin/", "/admin/hosts", "/admin/hosts/new", "/admin/hosts/1", "/
              "/admin/schools/consents.csv"]
 DOWNLOADS = ("/admin/hosts/export", "/admin/schools/consents.csv")
 POST_URLS = ["/admin/login", "/admin/logout", "/admin/hosts/new", "/admin/hosts/1", "/admin/hosts/1/deactivate",
-             "/admin/hosts/1/reactivate", "/admin/hosts/1/delete", "/admin/hosts/import", "/admin/hosts/import/confirm",
+             "/admin/hosts/1/reactivate", "/admin/hosts/1/delete", "/admin/hosts/selected", "/admin/hosts/import",
+             "/admin/hosts/import/confirm",
              "/admin/kiosks/pair", "/admin/kiosks/1/rename", "/admin/kiosks/1/revoke", "/admin/alerts/1/resolve",
              "/admin/settings", "/admin/schools/new", "/admin/schools/confirm", "/admin/schools/1/delete",
              "/admin/schools/consents/1/withdraw"]

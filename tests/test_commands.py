@@ -4,9 +4,18 @@ import pytest
 
 from kiosk.sms import SentSms
 from kiosk.sms.console import ConsoleSmsClient
+from tests.helpers import create_host
 
 # These tests call the app's functions directly: an app context is held for each.
 pytestmark = pytest.mark.usefixtures("ctx")
+
+
+def test_demo_remove_deletes_the_demo_hosts_and_keeps_the_real_ones(runner, db):
+    runner.invoke(args=["demo"])
+    create_host(db, name="Real Person", phone="+4741299999")
+    assert runner.invoke(args=["demo", "--remove"]).output == "Demo directory: 10 demo hosts deleted.\n"
+    assert [row["name"] for row in db["hosts"].rows] == ["Real Person"]
+    assert db.execute("SELECT count(*) FROM hosts_fts WHERE hosts_fts MATCH 'nordmann'").fetchone()[0] == 0
 
 
 def test_demo_fills_an_empty_directory_once(runner, db):

@@ -1,5 +1,6 @@
 """The host directory: lookup by id, type-ahead search on folded names, import from and export to spreadsheets."""
 
+import json
 import re
 import unicodedata
 from contextlib import suppress
@@ -393,18 +394,39 @@ def _refuse_conflicts(db, host, host_id):
 
 def set_host_active(db, host_id, active):
     """Deactivate or reactivate a host: an inactive host is never offered on the kiosk."""
-    db.execute("UPDATE hosts SET active = ?, updated_at = ? WHERE id = ?", [int(active), timestamp(), host_id])
+    set_hosts_active(db, [host_id], active)
+
+
+def set_hosts_active(db, host_ids, active):
+    """Deactivate or reactivate these hosts; returns how many there were."""
+    return db.execute("UPDATE hosts SET active = ?, updated_at = ? WHERE id IN (SELECT value FROM json_each(?))",
+                      [int(active), timestamp(), json.dumps(list(host_ids))]).rowcount
 
 
 def delete_host(db, host_id):
-    """Delete a host and every copy of their name and number in the database file (issue 9, item 4): the row is
-    zeroed (secure_delete), the search index drops its tokens (FTS5 secure-delete, or where SQLite is older than
-    3.44, a merge of the index's segments, which costs about as much as the index is big), and the WAL is emptied."""
+    delete_hosts(db, [host_id])
+
+
+def delete_hosts(db, host_ids):
+    """Delete hosts and every copy of their names and numbers in the database file (issue 9, item 4): the rows are
+    zeroed (secure_delete), the search index drops their tokens (FTS5 secure-delete, or where SQLite is older than
+    3.44, a merge of the index's segments, which costs about as much as the index is big), and the WAL is emptied.
+    Returns how many were deleted."""
     with write_transaction(db):
-        db.execute("DELETE FROM hosts WHERE id = ?", [host_id])
-        if not FTS5_SECURE_DELETE:
+        deleted = db.execute("DELETE FROM hosts WHERE id IN (SELECT value FROM json_each(?))",
+                             [json.dumps(list(host_ids))]).rowcount
+        if deleted and not FTS5_SECURE_DELETE:
             db.execute("INSERT INTO hosts_fts (hosts_fts) VALUES ('optimize')")
     wipe_wal(db)
+    return deleted
+
+
+def matching_host_ids(db, query=""):
+    """The ids of every host, active or not, that find_hosts(db, query) would list, without a limit."""
+    match = fts_query(query)
+    if match:
+        return [row["id"] for row in db.query("SELECT rowid AS id FROM hosts_fts WHERE hosts_fts MATCH ?", [match])]
+    return [] if query.strip() else [row["id"] for row in db.query("SELECT id FROM hosts")]
 
 
 def save_import_preview(db, hosts, *, admin_id):

@@ -93,6 +93,31 @@ def delete(host_id):
     return redirect(url_for(".index"))
 
 
+@bp.post("/selected")
+def selected():
+    """Deactivate, reactivate or delete the hosts ticked in the list, or all hosts matching its search.
+    Deleting asks first, on a page that names how many and sends the same choice back with confirm=1."""
+    form = request.form
+    ids = (directory.matching_host_ids(get_db(), form.get("q", "")[:100]) if form.get("all_matching")
+           else [int(value) for value in form.getlist("host") if value.isdigit()])
+    action = form.get("action")
+    if not ids or action not in ("deactivate", "reactivate", "delete"):
+        flash("Tick the hosts to change first." if not ids else "Choose what to do with the hosts.", "error")
+        return redirect(url_for(".index", q=form.get("q") or None))
+    if action == "delete" and form.get("confirm") != "1":
+        return render_template("admin/hosts_delete.html", ids=ids, query=form.get("q", ""),
+                               all_matching=form.get("all_matching"))
+    if action == "delete":
+        count = directory.delete_hosts(get_db(), ids)
+        message = f"{count} host{'' if count == 1 else 's'} deleted."
+    else:
+        count = directory.set_hosts_active(get_db(), ids, action == "reactivate")
+        message = f"{count} host{'' if count == 1 else 's'} {action}d."
+    audit.record(get_db(), f"hosts_{action}d", admin_id=g.admin.id, hosts=count)
+    flash(message, "success")
+    return redirect(url_for(".index"))
+
+
 @bp.route("/import", methods=["GET", "POST"])
 def import_file():
     form = ImportForm()
