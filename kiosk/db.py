@@ -339,3 +339,15 @@ def m006_message_deadlines(db: Database) -> None:
     db.table("messages").add_column("reason", str)
     db.table("messages").create_index(["status", "deadline"])
     db.table("health").create({"id": int, "at": str}, pk="id")
+
+
+@migrations()
+def m007_search_departments_and_typos(db: Database) -> None:
+    """Issue 11: the kiosk search matches departments and joined words (O'Brien as "obrien"), so every host's
+    search words are written again; hosts_fts_vocab lists the index's words for the typo-tolerant search."""
+    from kiosk.hosts.directory import search_key  # the one definition of a host's search words
+
+    rows = [{"id": row["id"], "search": search_key(row["name"], row["department"])}
+            for row in db.query("SELECT id, name, department FROM hosts")]
+    db.conn.executemany("UPDATE hosts SET search = :search WHERE id = :id", rows)
+    db.execute("CREATE VIRTUAL TABLE hosts_fts_vocab USING fts5vocab(hosts_fts, 'row')")

@@ -76,3 +76,29 @@ def test_chromium_reads_the_manifest_without_errors(context, live):
     assert manifest["url"] == f"{live.url}/kiosk/manifest.webmanifest"
     assert manifest["errors"] == []
     assert '"display": "fullscreen"' in manifest["data"]
+
+
+def test_the_host_search_says_nobody_found_in_plain_sight_and_forgives_a_typo(context, live):
+    page = context.new_page()
+    page.goto(f"{live.url}/kiosk/checkin")
+    field = page.get_by_role("combobox")
+    field.fill("xyzzy")
+    expect(page.locator("#host-none")).to_be_visible()
+    expect(page.locator("#host-none")).to_contain_text("Nobody found. Try the surname")
+    field.fill("karri")  # one letter too many
+    expect(page.get_by_role("option", name="Kari Ødegård")).to_be_visible()
+    expect(page.locator("#host-none")).to_be_hidden()
+
+
+def test_after_a_mistake_the_open_list_stays_above_an_on_screen_keyboard(context, live):
+    """The bottom 40 % of a 1280×800 screen is taken to be covered by the keyboard (issue 11, item 2)."""
+    page = context.new_page()
+    page.goto(f"{live.url}/kiosk/checkin")
+    page.get_by_role("button", name="Check in", exact=True).click()  # everything empty: the error summary shows
+    expect(page.locator("#error-summary")).to_be_visible()
+    page.get_by_role("combobox").fill("kar")
+    expect(page.get_by_role("option", name="Kari Ødegård")).to_be_visible()
+    field = page.get_by_role("combobox").bounding_box()
+    options = page.get_by_role("listbox").bounding_box()
+    assert field["y"] >= 0
+    assert options["y"] + options["height"] <= 800 * 0.6, (field, options)

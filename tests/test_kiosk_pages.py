@@ -170,3 +170,27 @@ def test_health_check_says_503_when_the_database_cannot_be_read(app, client, tmp
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json == {"status": "error", "database": "unreachable", "sms_backend": "fake"}
+
+
+def test_a_host_name_typed_in_full_without_choosing_from_the_list_is_accepted(client, host, sms_outbox, app):
+    page = get_page(client, "/kiosk/checkin")
+    response = client.post("/kiosk/checkin", data=checkin_data(page, host_query="kari ødegård"))
+    assert response.status_code == 302 and response.location.startswith("/kiosk/visits/")
+    app.extensions["dispatcher"].drain(timeout=10)
+    assert sms_outbox[0].to == host.phone
+
+
+def test_part_of_a_name_still_asks_to_choose_from_the_list(client, host, sms_outbox):
+    page = get_page(client, "/kiosk/checkin")
+    response = client.post("/kiosk/checkin", data=checkin_data(page, host_query="Kari"))
+    assert response.status_code == 422
+    assert parse_page(response).select_one("#host_query-error").text.strip() == (
+        "Choose the person you are visiting from the list.")
+    assert sms_outbox == []
+
+
+def test_the_nobody_found_message_is_on_the_page_for_everyone_to_see(client, host):
+    page = get_page(client, "/kiosk/checkin")
+    none = page.select_one("#host-none")
+    assert none.has_attr("hidden") and "sr-only" not in none.get("class", [])  # shown by checkin.js
+    assert none.text.strip() == "Nobody found. Try the surname, or choose reception below."

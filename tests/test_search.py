@@ -75,3 +75,59 @@ def test_a_deactivated_host_is_neither_found_nor_chosen(directory):
     assert names(directory, "nordmann") == set()
     assert get_host(directory, host_id) is None
     assert get_host(directory, host_id, active_only=False).name == "Ola Nordmann"
+
+
+# Issue 11, item 2: no dead ends
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("karri", {"Kari Ødegård"}),  # a letter too many
+    ("obrien", {"Siobhan O'Brien"}),  # typed without the apostrophe
+    ("berghansen", {"Ingrid Berg-Hansen"}),  # or the hyphen
+    ("ødegard", {"Kari Ødegård"}),
+    ("odegaard", {"Kari Ødegård"}),
+    ("nrodmann", {"Ola Nordmann"}),  # two letters swapped
+    ("nordman", {"Ola Nordmann"}),  # a letter missing
+    ("martinex", {"José Martínez"}),  # a wrong letter
+    ("kari odegrd", {"Kari Ødegård"}),  # a typo in one of two words
+])
+def test_one_or_two_typos_still_find_the_host(directory, query, expected):
+    assert names(directory, query) == expected
+
+
+@pytest.mark.parametrize("query", ["xyzzy", "qari", "karrrri", "kz"])
+def test_typo_tolerance_does_not_invent_matches(directory, query):
+    """A wrong first letter, three typos, or two letters still being typed find nobody rather than somebody."""
+    assert names(directory, query) == set()
+
+
+def test_an_exact_match_is_preferred_to_typo_matches(db):
+    create_host(db, name="Kari Berg", phone="+4741234001")
+    create_host(db, name="Karl Dahl", phone="+4741234002")
+    assert names(db, "kari") == {"Kari Berg"}  # "karl" is one letter off, but an exact start was found
+    assert names(db, "karx") == {"Kari Berg", "Karl Dahl"}  # nothing starts with "karx": both are one letter off
+
+
+def test_departments_are_searchable(db):
+    create_host(db, name="Kari Berg", phone="+4741234001", department="Finance")
+    create_host(db, name="Ola Dahl", phone="+4741234002", department="IT")
+    assert names(db, "finance") == {"Kari Berg"}
+    assert names(db, "ola it") == {"Ola Dahl"}
+    assert [host["department"] for host in search_hosts(db, "fin", limit=8)] == ["Finance"]
+
+
+def test_a_department_change_moves_the_host_in_the_search(db):
+    from kiosk.hosts.directory import update_host
+    host = create_host(db, name="Kari Berg", phone="+4741234001", department="Finance")
+    update_host(db, host.id, {"name": "Kari Berg", "phone": host.phone, "department": "Legal"})
+    assert names(db, "finance") == set() and names(db, "legal") == {"Kari Berg"}
+
+
+def test_a_whole_name_typed_in_full_names_exactly_one_host(db):
+    from kiosk.hosts.directory import host_named
+    create_host(db, name="Ingvild Haaland", phone="+4741234001")
+    create_host(db, name="Ola Berg", phone="+4741234002")
+    create_host(db, name="Ola Berg", phone="+4741234003")
+    assert host_named(db, "ingvild  HAALAND").name == "Ingvild Haaland"
+    assert host_named(db, "Ingvild") is None  # part of a name is not a choice
+    assert host_named(db, "Ola Berg") is None  # two hosts have that name: the visitor must choose

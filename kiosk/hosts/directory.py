@@ -35,8 +35,12 @@ def fold(text):
     return text.replace("aa", "a")
 
 
-def search_key(name):
-    return " ".join(_TOKEN.findall(fold(name)))
+def search_key(name, department=None):
+    """The words a kiosk search matches: the name's words, each hyphenated or apostrophed word also written
+    together (O'Brien is found as "obrien", Berg-Hansen as "berghansen"), then the department's words."""
+    words = _TOKEN.findall(fold(name))
+    joined = ["".join(_TOKEN.findall(word)) for word in fold(name).split() if len(_TOKEN.findall(word)) > 1]
+    return " ".join([*words, *joined, *_TOKEN.findall(fold(department or ""))])
 
 
 def fts_query(text):
@@ -54,19 +58,75 @@ def get_host(db, host_id, *, active_only=True):
 
 
 def search_hosts(db, query, *, limit):
-    """Up to `limit` hosts whose name has a word starting with each word of `query`; no phone, no e-mail."""
-    match = fts_query(query)
-    if not match:
+    """Up to `limit` active hosts with a word (of the name or the department) starting with each word of `query`;
+    no phone, no e-mail. When nothing matches, words one or two letters off are tried (typos: karri -> Kari)."""
+    words = _TOKEN.findall(fold(query))
+    if not words:
         return []
-    rows = db.query(
+    found = _matching(db, [[word] for word in words], limit)
+    if not found:
+        found = _matching(db, [[word, *_near_words(db, word)] for word in words], limit)
+    return sorted(found, key=lambda host: fold(host["name"]))
+
+
+def host_named(db, text):
+    """The one active host whose whole name is `text` (ignoring case, accents and punctuation), or None when no
+    host or several have that name: a visitor who typed "Ingvild Haaland" in full need not also pick it."""
+    words = _TOKEN.findall(fold(text))
+    if not words:
+        return None
+    named = [host for host in _matching(db, [[word] for word in words], 50)
+             if _TOKEN.findall(fold(host["name"])) == words]
+    return get_host(db, named[0]["id"]) if len(named) == 1 else None
+
+
+def _matching(db, alternatives, limit):
+    """Hosts with, for each list of alternatives, a word starting with one of them."""
+    match = " AND ".join("(" + " OR ".join(f'"{word}"*' for word in words) + ")" for words in alternatives)
+    return list(db.query(
         """
         SELECT hosts.id, hosts.name, hosts.department FROM hosts_fts
         JOIN hosts ON hosts.id = hosts_fts.rowid
         WHERE hosts_fts MATCH ? AND hosts.active LIMIT ?
         """,
         [match, limit],
-    )
-    return sorted(rows, key=lambda host: fold(host["name"]))
+    ))
+
+
+TYPO_MIN_LENGTH = 3  # shorter words are still being typed: a typo cannot be told from a prefix
+NEAR_WORDS_LIMIT = 20
+
+
+def _near_words(db, word):
+    """Indexed words that start with `word` give or take one typo (two for words of six letters or more): a letter
+    too many, too few, wrong, or two swapped. Only words sharing the first letter are compared: people rarely
+    mistype the first letter, and it keeps the scan to one slice of the index's vocabulary."""
+    if len(word) < TYPO_MIN_LENGTH:
+        return []
+    allowed = 1 if len(word) < 6 else 2
+    terms = db.execute("SELECT term FROM hosts_fts_vocab WHERE term >= ? AND term < ?",
+                       [word[0], chr(ord(word[0]) + 1)]).fetchall()
+    near = [term for (term,) in terms
+            if len(term) >= len(word) - allowed and _prefix_distance(word, term, allowed) <= allowed]
+    return near[:NEAR_WORDS_LIMIT]
+
+
+def _prefix_distance(word, term, allowed):
+    """The fewest edits (insert, delete, substitute, swap two neighbours) that make `word` a prefix of `term`;
+    allowed + 1 as soon as it is clearly more than `allowed`."""
+    previous2, previous = None, list(range(len(term) + 1))
+    for i in range(1, len(word) + 1):
+        current = [i] + [0] * len(term)
+        for j in range(1, len(term) + 1):
+            cost = word[i - 1] != term[j - 1]
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if (previous2 is not None and i > 1 and j > 1 and word[i - 1] == term[j - 2]
+                    and word[i - 2] == term[j - 1]):
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        if min(current) > allowed:
+            return allowed + 1
+        previous2, previous = previous, current
+    return min(previous)  # the best over every prefix of the term
 
 
 HOST_FIELDS = ("name", "phone", "department", "email", "language")
@@ -117,12 +177,12 @@ def save_hosts(db, hosts, *, deactivate_missing=False):
     with write_transaction(db):
         plan = plan_hosts(db, hosts)
         now = timestamp()
-        db["hosts"].insert_all(({**row, "search": search_key(row["name"]), "created_at": now, "updated_at": now}
-                                for row in plan.added), batch_size=1000)
+        db["hosts"].insert_all(({**row, "search": search_key(row["name"], row["department"]), "created_at": now,
+                                 "updated_at": now} for row in plan.added), batch_size=1000)
         db.conn.executemany(
             "UPDATE hosts SET name = :name, phone = :phone, department = :department, email = :email, "
             "language = :language, search = :search, updated_at = :updated_at WHERE id = :id",
-            [{**row, "search": search_key(row["name"]), "updated_at": now} for row in plan.rows],
+            [{**row, "search": search_key(row["name"], row["department"]), "updated_at": now} for row in plan.rows],
         )
         deactivated = [host.id for host in plan.missing] if deactivate_missing else []
         db.conn.executemany("UPDATE hosts SET active = 0, updated_at = ? WHERE id = ?",
@@ -366,7 +426,7 @@ def add_host(db, host):
         _refuse_conflicts(db, host, None)
         row = {key: host.get(key) or None for key in HOST_FIELDS}
         return db["hosts"].insert(
-            {**row, "search": search_key(row["name"]), "created_at": moment, "updated_at": moment}
+            {**row, "search": search_key(row["name"], row["department"]), "created_at": moment, "updated_at": moment}
         ).last_pk
 
 
@@ -378,7 +438,7 @@ def update_host(db, host_id, host):
         db.execute(
             "UPDATE hosts SET name = :name, phone = :phone, department = :department, email = :email, "
             "language = :language, search = :search, updated_at = :updated_at WHERE id = :id",
-            {**row, "search": search_key(row["name"]), "updated_at": timestamp(), "id": host_id},
+            {**row, "search": search_key(row["name"], row["department"]), "updated_at": timestamp(), "id": host_id},
         )
 
 

@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, ValidationError
 
 from kiosk.db import get_db
 from kiosk.devices import pairing as devices
-from kiosk.hosts.directory import Host, get_host
+from kiosk.hosts.directory import Host, get_host, host_named
 from kiosk.phone import InvalidPhoneError, PhoneNumber
 from kiosk.settings import setting
 from kiosk.walkin.checkin import CheckIn
@@ -66,6 +66,8 @@ class CheckinForm(FlaskForm):
             return
         if self.host_id.data and self.host_id.data.isdigit():
             self.host = get_host(get_db(), int(self.host_id.data))
+        elif not self.host_id.data and field.data:
+            self.host = host_named(get_db(), field.data)  # typed in full without choosing from the list
         if self.host is None:
             raise ValidationError(_l("Choose the person you are visiting from the list."))
 

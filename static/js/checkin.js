@@ -13,6 +13,8 @@
   var hidden = document.getElementById("host_id");
   var list = document.getElementById("host-options");
   var count = document.getElementById("host-count");
+  var none = document.getElementById("host-none");
+  var field = form.querySelector(".combobox");
   var minChars = Number(form.dataset.searchMin);
   var options = [];
   var active = -1;
@@ -28,6 +30,7 @@
 
   function choose(index) {
     var option = options[index];
+    none.hidden = true;
     input.value = option.name;
     hidden.value = String(option.id);
     close();
@@ -67,7 +70,10 @@
       list.appendChild(li);
     });
     var open = hosts.length > 0;
+    // An on-screen keyboard covers the lower part of the screen: bring the field to the top as the list opens.
+    if (open && list.hidden) { field.scrollIntoView({ block: "start" }); }
     list.hidden = !open;
+    none.hidden = open || input.value.trim().length < minChars;
     input.setAttribute("aria-expanded", open ? "true" : "false");
     active = -1;
     if (!open) { count.textContent = list.dataset.noneText; }
@@ -122,6 +128,7 @@
     reception.addEventListener("click", function () {
       input.value = reception.dataset.label;
       hidden.value = reception.dataset.value;
+      none.hidden = true;
       close();
       count.textContent = reception.dataset.label;
     });
