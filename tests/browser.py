@@ -24,6 +24,8 @@ KARI = {"name": "Kari Ødegård", "phone": "+4741234567", "language": "en"}
 # For modules that walk one tablet through many screens: no reset on the way, room for many SMS to one number.
 UNHURRIED = {"IDLE_SECONDS": 600, "STATUS_RESET_SECONDS": 600, "SMS_PER_NUMBER_PER_HOUR": 100,
              "SMS_PER_NUMBER_PER_DAY": 100}
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+               "resultTypes": ["violations"]}
 # Every request and its body in the service worker's caches, as [path, body] pairs.
 CACHE_CONTENTS = """async () => {
     await navigator.serviceWorker.ready;
@@ -173,3 +175,16 @@ def upload_visit(browser, live, tmp_path):
         page.get_by_role("button", name="Confirm").click()
         expect(page.get_by_text("The school visit is saved.")).to_be_visible()
         expect(page.locator("#school-visits")).to_contain_text(SCHOOL)
+
+
+def axe_violations(page, screen):
+    """axe's WCAG 2.1 A/AA violations on the page, as readable lines."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options=AXE_OPTIONS)
+    lines = []
+    for violation in results.response["violations"]:
+        for node in violation["nodes"]:
+            lines.append(f"{screen}: {violation['id']} ({violation['impact']}): {violation['help']}\n"
+                         f"    {', '.join(map(str, node['target']))}: {node.get('failureSummary', '')}".rstrip())
+    return lines

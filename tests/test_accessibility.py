@@ -14,6 +14,7 @@ from tests.browser import (
     KARI,
     TABLET,
     UNHURRIED,
+    axe_violations,
     in_language,
     live_app,
     new_page,
@@ -28,12 +29,9 @@ from tests.helpers import SCHOOL
 require_chromium()
 pytestmark = pytest.mark.browser  # `make test-fast` leaves these out
 
-from axe_playwright_python.sync_playwright import Axe  # noqa: E402
 from playwright.sync_api import expect  # noqa: E402
 
 LANGUAGES = ["nb", "en", "ar"]
-AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
-               "resultTypes": ["violations"]}
 CHECKED_IN = []  # the path of the group's first checked-in page
 PHONES = iter(f"412 34 {n:03d}" for n in range(100, 1000))
 
@@ -66,17 +64,6 @@ def admin(browser, live):
         sign_in(page, live)
         expect(page.get_by_role("button", name="Sign out")).to_be_visible()
         yield page
-
-
-def axe_violations(page, screen):
-    """axe's WCAG 2.1 A/AA violations on the page, as readable lines."""
-    results = Axe().run(page, options=AXE_OPTIONS)
-    lines = []
-    for violation in results.response["violations"]:
-        for node in violation["nodes"]:
-            lines.append(f"{screen}: {violation['id']} ({violation['impact']}): {violation['help']}\n"
-                         f"    {', '.join(map(str, node['target']))}: {node.get('failureSummary', '')}".rstrip())
-    return lines
 
 
 def kiosk_screens(page, live, language, visit_id):

@@ -1,12 +1,14 @@
 """Admin pages: access control (R20, R22, R24), kiosk tablets, statistics, audit log, settings and alerts."""
 
+import csv
+import io
 import re
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from kiosk.admin import audit, stats
+from kiosk.admin import audit, charts, stats
 from kiosk.db import get_db, now, timestamp
 from kiosk.devices import pairing as devices
 from tests.helpers import (
@@ -24,8 +26,8 @@ from tests.helpers import (
 GET_PAGES = ["/admin/", "/admin/hosts", "/admin/hosts/new", "/admin/hosts/1", "/admin/hosts/1/delete",
              "/admin/hosts/import", "/admin/hosts/export", "/admin/kiosks", "/admin/statistics", "/admin/audit",
              "/admin/settings", "/admin/schools/", "/admin/schools/new", "/admin/schools/consents",
-             "/admin/schools/consents.csv"]
-DOWNLOADS = ("/admin/hosts/export", "/admin/schools/consents.csv")
+             "/admin/schools/consents.csv", "/admin/statistics.csv"]
+DOWNLOADS = ("/admin/hosts/export", "/admin/schools/consents.csv", "/admin/statistics.csv")
 POST_URLS = ["/admin/login", "/admin/logout", "/admin/hosts/new", "/admin/hosts/1", "/admin/hosts/1/deactivate",
              "/admin/hosts/1/reactivate", "/admin/hosts/1/delete", "/admin/hosts/selected", "/admin/hosts/import",
              "/admin/hosts/import/confirm",
@@ -236,6 +238,204 @@ def test_statistics_show_no_names_and_no_numbers(app, admin, db, sms):
     add_visit(db, timestamp(), host_id=host.id, statuses=[("host", "delivered")])
     text = admin.get("/admin/statistics").get_data(as_text=True)
     assert "Kanarifugl" not in text and "99999999" not in text and "999 99" not in text
+
+
+def test_statistics_draw_each_table_as_a_chart_named_by_its_heading_with_the_numbers_beside_it(admin, db):
+    create_host(db)
+    add_visit(db, office_time(9, 45), statuses=[("host", "delivered"), ("visitor", "failed")])
+    db["refusals"].insert({"hour": timestamp()[:13], "reason": "too_fast", "count": 3})
+    page = get_page(admin, "/admin/statistics")
+    svgs = page.select("main svg")
+    assert len(svgs) == 4
+    for svg, table_id in zip(svgs, ["checkins-per-day", "checkins-per-hour", "sms-per-day", "refusals"], strict=True):
+        assert svg["role"] == "img"
+        heading = page.select_one(f"#{svg['aria-labelledby']}")
+        assert heading.name == "h2" and heading.text.strip()
+        assert page.select_one(f"#{svg['aria-describedby']}").text.strip()
+        assert svg.select("rect title")  # a bar, with its count as a tooltip
+        assert svg.find_parent("section").select_one(f"details #{table_id}")  # the numbers, for screen readers
+        assert not svg.select("script, style, foreignObject, [style]")
+    assert "1 check-in in the last 30 days." in page.text
+    assert "2 text messages in the last 30 days: 0 sent, 1 delivered, 1 failed, 0 undelivered." in page.text
+    assert page.select_one("a[href='/admin/statistics.csv']").text.strip() == "Download the counts (CSV)"
+
+
+def test_statistics_without_check_ins_say_so_instead_of_drawing_an_empty_chart(admin):
+    page = get_page(admin, "/admin/statistics")
+    assert page.select("main svg") == []
+    assert [p.text for p in page.select(".chart-empty")] == [
+        "No check-ins in the last 30 days.", "No check-ins in the last 30 days.",
+        "No text messages in the last 30 days.", "No check-in was refused in the last 30 days."]
+
+
+def test_statistics_chart_labels_are_escaped(admin, db):
+    db["refusals"].insert({"hour": timestamp()[:13], "reason": "<script>alert(1)</script>", "count": 1})
+    text = admin.get("/admin/statistics").get_data(as_text=True)
+    assert "<script>alert" not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+
+
+def read_csv(response):
+    return list(csv.reader(io.StringIO(response.get_data(as_text=True).removeprefix("\ufeff"))))
+
+
+def test_statistics_export_as_csv_with_the_counts_and_nothing_else(admin, db):
+    host = create_host(db, name=CANARY_NAME, phone=CANARY_PHONE)
+    today = now().astimezone(ZoneInfo("Europe/Oslo")).date()
+    add_visit(db, office_time(0, 4), host_id=host.id, statuses=[("host", "delivered"), ("visitor", "failed")])
+    add_visit(db, office_time(14, 0), host_id=host.id, statuses=[("host", "undelivered"), ("visitor", "sent")])
+    db["refusals"].insert_all([{"hour": timestamp()[:13], "reason": "too_fast", "count": 4},
+                               {"hour": timestamp()[:13], "reason": "=HYPERLINK(1)", "count": 1}])
+    response = admin.get("/admin/statistics.csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.headers["Content-Disposition"] == f"attachment; filename=statistics-{today}.csv"
+    rows = read_csv(response)
+    assert rows[0] == ["table", "label", "status", "count"]
+    per_day = [row for row in rows if row[0] == "checkins_per_day"]
+    assert [row[1] for row in per_day] == stats.last_days()
+    assert per_day[-1] == ["checkins_per_day", today.isoformat(), "", "2"]
+    assert per_day[-2][1] == (today - timedelta(days=1)).isoformat() and per_day[-2][3] == "0"
+    per_hour = {row[1]: row[3] for row in rows if row[0] == "checkins_per_hour"}
+    assert len(per_hour) == 24 and per_hour["00:00"] == per_hour["14:00"] == "1" and per_hour["09:00"] == "0"
+    assert [row for row in rows if row[0] == "sms_per_day"] == [
+        ["sms_per_day", today.isoformat(), status, count]
+        for status, count in [("sent", "1"), ("delivered", "1"), ("failed", "1"), ("undelivered", "1")]]
+    assert [row for row in rows if row[0] == "refusals"] == [["refusals", "too_fast", "", "4"],
+                                                            ["refusals", "'=HYPERLINK(1)", "", "1"]]  # R28
+    assert len(rows) == 1 + 30 + 24 + 4 + 2
+    text = response.get_data(as_text=True)
+    assert "Kanarifugl" not in text and "99999999" not in text and "visitor" not in text and "v0" not in text
+    events = list(db["audit_events"].rows_where("action = 'statistics_exported'"))
+    assert [(e["admin_id"], e["target"]) for e in events] == [(1, None)]
+
+
+# Statistics charts (kiosk/admin/charts.py): the geometry the template draws
+
+
+def days_ago(back):
+    return (date(2026, 3, 31) - timedelta(days=back)).isoformat()
+
+
+def per_day(counts):
+    return [stats.Count(days_ago(back), count) for back, count in zip(range(len(counts) - 1, -1, -1), counts,
+                                                                         strict=True)]
+
+
+def contrast(colour, background=charts.BACKGROUND):
+    def luminance(hex_colour):
+        channels = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    lighter, darker = sorted([luminance(colour), luminance(background)], reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+@pytest.mark.parametrize("peak, ticks", [
+    (0, (0, 1)), (1, (0, 1)), (5, (0, 1, 2, 3, 4, 5)), (6, (0, 2, 4, 6)), (7, (0, 2, 4, 6, 8)),
+    (12, (0, 5, 10, 15)), (99, (0, 20, 40, 60, 80, 100)), (101, (0, 50, 100, 150)),
+    (1_000_000, (0, 200_000, 400_000, 600_000, 800_000, 1_000_000)), (10**15 + 1, (0, 5 * 10**14, 10**15, 15 * 10**14)),
+])
+def test_chart_scales_step_in_nice_round_numbers_up_to_the_peak(peak, ticks):
+    assert charts.nice_ticks(peak) == ticks
+
+
+def test_a_chart_of_zeros_is_empty_and_says_so():
+    chart = charts.checkins_per_day(per_day([0] * 30))
+    assert chart.empty and chart.bars == () and chart.summary == "No check-ins in the last 30 days."
+    assert chart.ticks == (0, 1)
+    assert charts.sms_per_day(stats.last_days(), []).summary == "No text messages in the last 30 days."
+    assert charts.refusals([]).empty
+
+
+def test_bars_grow_from_the_axis_in_proportion_to_their_counts():
+    chart = charts.checkins_per_day(per_day([0] * 27 + [2, 4, 3]))
+    plot = chart.plot
+    assert chart.ticks == (0, 1, 2, 3, 4) and chart.total == 9
+    assert [bar.value for bar in chart.bars] == [2, 4, 3]
+    assert [bar.height for bar in chart.bars] == [charts.PLOT_HEIGHT * share for share in (0.5, 1, 0.75)]
+    assert all(bar.y + bar.height == pytest.approx(plot.bottom) for bar in chart.bars)
+    assert chart.bars[1].y == pytest.approx(plot.top)
+    assert [bar.title for bar in chart.bars] == ["2026-03-29: 2", "2026-03-30: 4", "2026-03-31: 3"]
+    assert chart.summary == "9 check-ins in the last 30 days. The busiest day was 30 Mar with 4."
+    labels = [text.text for text in chart.texts if text.anchor == "middle"]
+    assert labels[-1] == "31 Mar" and len(labels) <= charts.MAX_LABELS  # today is always labelled
+
+
+def test_one_huge_value_fills_the_scale_and_leaves_every_other_count_visible():
+    chart = charts.checkins_per_day(per_day([1] * 29 + [1_000_000]))
+    huge, small = chart.bars[-1], chart.bars[:-1]
+    assert chart.ticks[-1] == 1_000_000 and huge.height == charts.PLOT_HEIGHT and huge.y == chart.plot.top
+    assert len(small) == 29 and all(bar.height == charts.MIN_BAR for bar in small)
+    tick_labels = [text for text in chart.texts if text.anchor == "end"]
+    assert tick_labels[-1].text == "1,000,000"
+    assert tick_labels[-1].x - charts.CHAR_WIDTH * len("1,000,000") >= 0  # the longest tick label fits on the left
+
+
+def test_the_hour_chart_has_24_bars_side_by_side_and_labels_from_midnight():
+    chart = charts.checkins_per_hour([stats.Count(f"{hour:02d}:00", hour + 1) for hour in range(24)])
+    plot = chart.plot
+    assert len(chart.bars) == 24
+    assert len({bar.width for bar in chart.bars}) == 1
+    for left, right in zip(chart.bars, chart.bars[1:], strict=False):
+        assert left.x + left.width < right.x
+    assert chart.bars[0].x > plot.left and chart.bars[-1].x + chart.bars[-1].width < plot.right <= charts.WIDTH
+    assert all(plot.top <= bar.y and bar.y + bar.height == pytest.approx(plot.bottom) for bar in chart.bars)
+    labels = [text.text for text in chart.texts if text.anchor == "middle"]
+    assert labels == ["00:00", "03:00", "06:00", "09:00", "12:00", "15:00", "18:00", "21:00"]
+    assert chart.summary == "The busiest hour of the day was 23:00, with 24 check-ins in the last 30 days."
+
+
+def test_text_messages_stack_by_status_from_the_axis_with_a_legend():
+    days = stats.last_days()
+    sms = [stats.SmsDay(days[-1], {"sent": 1, "delivered": 5, "failed": 0, "undelivered": 2}),
+           stats.SmsDay(days[-2], {"sent": 0, "delivered": 0, "failed": 1, "undelivered": 0})]
+    chart = charts.sms_per_day(days, sms)
+    assert chart.ticks == (0, 2, 4, 6, 8) and chart.total == 9
+    assert [(bar.title.split(", ")[1], bar.value) for bar in chart.bars] == [
+        ("failed: 1", 1), ("sent: 1", 1), ("delivered: 5", 5), ("undelivered: 2", 2)]
+    today = chart.bars[1:]
+    assert today[0].y + today[0].height == pytest.approx(chart.plot.bottom)
+    for lower, upper in zip(today, today[1:], strict=False):
+        assert upper.y + upper.height == pytest.approx(lower.y, abs=0.02)  # stacked, no gap, no overlap
+    assert today[-1].y == pytest.approx(chart.plot.top)
+    assert [text.text for text in chart.texts if text.y < chart.plot.top] == ["Sent", "Delivered", "Failed",
+                                                                             "Undelivered"]
+    assert len(chart.legend) == 4
+    assert chart.summary == "9 text messages in the last 30 days: 1 sent, 5 delivered, 1 failed, 2 undelivered."
+
+
+def test_a_stack_of_thin_segments_on_a_huge_scale_stays_inside_the_plot():
+    days = stats.last_days()
+    sms = [stats.SmsDay(days[0], {"sent": 1, "delivered": 1_000, "failed": 1, "undelivered": 1})]
+    chart = charts.sms_per_day(days, sms)
+    assert min(bar.y for bar in chart.bars) >= chart.plot.top
+    assert [bar.height for bar in chart.bars if bar.value == 1] == [charts.MIN_BAR] * 3
+
+
+def test_sms_statuses_differ_by_more_than_colour_and_every_bar_has_3_to_1_contrast():
+    assert tuple(charts.SMS_SERIES) == stats.SMS_STATUSES
+    patterns = [series.pattern for series in charts.SMS_SERIES.values()]
+    assert len(set(patterns)) == len(patterns)  # one may be solid (""), the others each have their own pattern
+    for series in [charts.COUNT, *charts.SMS_SERIES.values()]:
+        assert contrast(series.colour) >= 3, series
+    assert contrast(charts.INK) >= 4.5 and contrast(charts.MUTED) >= 4.5
+
+
+def test_refusals_are_rows_with_their_count_after_each_bar():
+    counts = [stats.Count("too_fast", 40), stats.Count("number_hour_limit", 7), stats.Count("honeypot", 1)]
+    chart = charts.refusals(counts)
+    plot = chart.plot
+    assert chart.ticks == (0, 10, 20, 30, 40)
+    assert [bar.value for bar in chart.bars] == [40, 7, 1]
+    assert [bar.y for bar in chart.bars] == sorted(bar.y for bar in chart.bars)  # in the order given, top down
+    assert chart.bars[0].x == plot.left and chart.bars[0].width == pytest.approx(plot.right - plot.left)
+    assert chart.bars[1].width == pytest.approx((plot.right - plot.left) * 7 / 40, abs=0.01)
+    values = [text for text in chart.texts if text.anchor == "start"]
+    assert [text.text for text in values] == ["40", "7", "1"]
+    assert all(text.x + charts.CHAR_WIDTH * len(text.text) <= charts.WIDTH for text in values)
+    names = [text for text in chart.texts if text.anchor == "end"]
+    assert [text.text for text in names] == ["too_fast", "number_hour_limit", "honeypot"]
+    assert all(text.x - charts.CHAR_WIDTH * len(text.text) >= 0 for text in names)
+    assert chart.summary == "48 check-ins were refused in the last 30 days, most often for too_fast (40)."
 
 
 # Audit log

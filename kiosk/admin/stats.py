@@ -1,17 +1,20 @@
 """Anonymous statistics for the admin area: counts per day, hour, SMS status and refusal reason, nothing else.
 
 Days and hours are on the office clock (KIOSK_TIMEZONE); the rows are stored in UTC. Visits past their expiry
-are left out even before the purge has run.
+are left out even before the purge has run. kiosk/admin/charts.py draws them; export_csv() writes them as CSV.
 """
 
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TextIO
 
 from kiosk.db import now, office_timezone, timestamp
+from kiosk.spreadsheet import write_csv
 
 DAYS = 30
 SMS_STATUSES = ("sent", "delivered", "failed", "undelivered")
+CSV_HEADER = ("table", "label", "status", "count")
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,13 @@ def refusals_by_reason(db, days=DAYS):
     return [Count(reason, total) for reason, total in rows]
 
 
-def peak(counts):
-    """The largest count, at least 1: the top of each bar scale."""
-    return max((c.count for c in counts), default=1) or 1
+def export_csv(db, stream: TextIO) -> int:
+    """The page's four tables as one CSV (CSV_HEADER; status only for text messages), counts and no more; returns
+    the number of rows. Check-ins per day (oldest first) and hour, text messages per day and status for the days
+    that had any, refusals per reason."""
+    rows = [("checkins_per_day", c.label, "", c.count) for c in checkins_per_day(db)]
+    rows += [("checkins_per_hour", c.label, "", c.count) for c in checkins_per_hour(db)]
+    rows += [("sms_per_day", day.day, status, day.counts[status]) for day in sms_per_day(db) for status in SMS_STATUSES]
+    rows += [("refusals", c.label, "", c.count) for c in refusals_by_reason(db)]
+    write_csv(rows, CSV_HEADER, stream)
+    return len(rows)

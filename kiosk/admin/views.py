@@ -7,12 +7,12 @@ this one (kiosk/__init__.py), so these checks cover them too.
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 
-from kiosk.admin import accounts, audit, forms, stats
+from kiosk.admin import accounts, audit, charts, forms, stats
 from kiosk.db import get_db
 from kiosk.errors import form_status
 from kiosk.phone import mask
 from kiosk.settings import EDITABLE, save_settings, setting
-from kiosk.web import local_path
+from kiosk.web import csv_download, local_path
 
 bp = Blueprint("admin", __name__)
 
@@ -91,9 +91,18 @@ def index():
 def statistics():
     db = get_db()
     per_day, per_hour = stats.checkins_per_day(db), stats.checkins_per_hour(db)
-    refusals = stats.refusals_by_reason(db)
-    return render_template("admin/statistics.html", per_day=per_day, per_hour=per_hour, sms=stats.sms_per_day(db),
-                           refusals=refusals, statuses=stats.SMS_STATUSES, peak=stats.peak, days=stats.DAYS)
+    sms, refusals = stats.sms_per_day(db), stats.refusals_by_reason(db)
+    return render_template("admin/statistics.html", per_day=per_day, per_hour=per_hour, sms=sms, refusals=refusals,
+                           statuses=stats.SMS_STATUSES, days=stats.DAYS,
+                           charts=charts.for_statistics(per_day, per_hour, sms, refusals))
+
+
+@bp.get("/statistics.csv")
+def statistics_csv():
+    response, _ = csv_download(f"statistics-{stats.last_days(1)[0]}.csv",
+                               lambda stream: stats.export_csv(get_db(), stream))
+    audit.record(get_db(), "statistics_exported", admin_id=g.admin.id)
+    return response
 
 
 @bp.get("/audit")
