@@ -9,7 +9,7 @@ from flask import Flask, Response, jsonify, redirect, url_for
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.wrappers import Response as BaseResponse
 
-from kiosk import cli, config, db, errors, headers, i18n, retention, settings, sms
+from kiosk import cli, config, db, errors, headers, i18n, retention, settings, sms, text
 from kiosk.admin import views as admin_views
 from kiosk.devices import views as device_views
 from kiosk.hosts import views as host_views
@@ -50,6 +50,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     csrf.exempt(webhook_views.bp)
     app.register_blueprint(webhook_views.bp, url_prefix="/webhooks")
     app.add_template_filter(db.office_datetime, "local")
+    app.add_template_filter(text.sentence, "sentence")
     errors.register_error_handlers(app)
     headers.init_app(app)
     cli.register(app)

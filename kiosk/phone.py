@@ -44,6 +44,8 @@ class InvalidPhoneError(ValueError):
         if self.code == self.LOOKS_FOREIGN and self.region:
             country = get_locale().territories.get(self.region, self.region) if get_locale() else self.region
             prefix = f"+{phonenumbers.country_code_for_region(self.region)}"
+            if get_locale() and get_locale().character_order == "right-to-left":
+                prefix = f"\u2066{prefix}\u2069"  # left-to-right isolate: "+46", not "46+", in Arabic
             return str(self.MESSAGES[self.code]) % {"country": country, "prefix": prefix}
         return str(self.MESSAGES[self.code])
 

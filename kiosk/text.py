@@ -31,3 +31,8 @@ def cell_text(text: str, label: str, max_length: int, *, may_be_formula: bool = 
     if len(text) > max_length:
         raise TextError(f"the {label} is longer than {max_length} characters")
     return text
+
+
+def sentence(text: str) -> str:
+    """A translated sentence that may start with a placeholder ("resepsjonen har fått …") with a capital letter."""
+    return text[:1].upper() + text[1:]

@@ -102,3 +102,30 @@ def test_after_a_mistake_the_open_list_stays_above_an_on_screen_keyboard(context
     options = page.get_by_role("listbox").bounding_box()
     assert field["y"] >= 0
     assert options["y"] + options["height"] <= 800 * 0.6, (field, options)
+
+
+def test_in_portrait_the_language_bar_stays_at_the_bottom_of_the_screen(context, live):
+    page = context.new_page()
+    page.set_viewport_size({"width": 800, "height": 1280})
+    page.goto(f"{live.url}/kiosk/")
+    bar = page.locator("footer.bottom").bounding_box()
+    assert abs(bar["y"] + bar["height"] - 1280) <= 1, bar  # not floating halfway up a short page
+
+
+def test_the_consent_boxs_mistake_is_on_its_own_line_above_the_box(context, live):
+    from kiosk.db import get_db
+    from kiosk.hosts.directory import list_hosts
+    from tests.helpers import create_school_visit
+
+    with live.app_context():
+        visit_id = create_school_visit(get_db(), list_hosts(get_db())[0])
+    page = context.new_page()
+    page.goto(f"{live.url}/kiosk/school/{visit_id}/apprenticeships")
+    page.get_by_label("Name", exact=True).fill("Kari Kanarifugl")
+    page.get_by_label("E-mail").fill("kari@example.no")
+    page.get_by_role("button", name="Save").click()
+    error = page.locator("#agree-error")
+    expect(error).to_be_visible()
+    message, box = error.bounding_box(), page.get_by_role("checkbox").bounding_box()
+    assert message["y"] + message["height"] <= box["y"] + 1  # above the box
+    assert message["width"] > 300  # not squeezed into a narrow column beside it

@@ -326,3 +326,14 @@ def test_the_budget_notice_to_reception_is_in_the_default_language(make_app):
 def test_a_default_language_without_a_catalogue_is_refused(make_app):
     with pytest.raises(ConfigError, match="KIOSK_DEFAULT_LOCALE"):
         make_app(DEFAULT_LOCALE="xx")
+
+
+def test_a_sentence_that_starts_with_reception_starts_with_a_capital_letter(nb_app, nb_client):
+    """"resepsjonen har fått…" read as a sentence at the start of a line (issue 11, item 7)."""
+    from kiosk.walkin.forms import RECEPTION
+
+    response = post_check_in(nb_client, host_id=RECEPTION)
+    status_page = get_page(nb_client, response.headers["Location"])
+    sent = status_page.select_one("li[data-recipient=host] [data-when=sent]").text
+    assert sent == "Resepsjonen har fått en SMS om at du er her."
+    nb_app.extensions["dispatcher"].drain(timeout=10)

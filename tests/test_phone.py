@@ -116,3 +116,12 @@ def test_without_nearby_countries_or_with_a_country_code_the_usual_reason_stands
 
 def test_a_valid_home_number_is_never_second_guessed():
     assert PhoneNumber.parse("412 34 567", region="NO", nearby=NORDIC).e164 == "+4741234567"
+
+
+def test_in_arabic_the_country_code_to_add_is_kept_left_to_right(app):
+    with pytest.raises(InvalidPhoneError) as error:
+        PhoneNumber.parse("070-123 45 67", region="NO", nearby=NORDIC)
+    with app.test_request_context():
+        from kiosk import i18n
+        i18n.choose("ar")
+        assert "\u2066+46\u2069" in error.value.message  # an isolate: never shown as "46+"
