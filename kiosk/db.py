@@ -351,3 +351,14 @@ def m007_search_departments_and_typos(db: Database) -> None:
             for row in db.query("SELECT id, name, department FROM hosts")]
     db.conn.executemany("UPDATE hosts SET search = :search WHERE id = :id", rows)
     db.execute("CREATE VIRTUAL TABLE hosts_fts_vocab USING fts5vocab(hosts_fts, 'row')")
+    # A counter the search words' cache in each worker compares, so it is dropped when the words change, not on every
+    # write to the database (a health check writes every few seconds).
+    db.executescript(
+        """
+        CREATE TABLE search_version (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);
+        INSERT INTO search_version VALUES (1, 0);
+        CREATE TRIGGER hosts_version_ai AFTER INSERT ON hosts BEGIN UPDATE search_version SET n = n + 1; END;
+        CREATE TRIGGER hosts_version_ad AFTER DELETE ON hosts BEGIN UPDATE search_version SET n = n + 1; END;
+        CREATE TRIGGER hosts_version_au AFTER UPDATE OF search ON hosts BEGIN UPDATE search_version SET n = n + 1; END;
+        """
+    )

@@ -134,6 +134,14 @@ def admin_screens(page, live):
         page.locator("main form button[type=submit]").last.click()
     expect(page.locator("[id$=-error]").first).to_be_visible()
     yield "host form with errors"
+    page.goto(f"{live.url}/admin/hosts/import")
+    page.locator("input[type=file]").set_input_files(
+        {"name": "hosts.csv", "mimeType": "text/csv", "buffer": "navn;mobil\nKari Ø.;41234567\nNy Person;41234598\n"
+                                                               .encode()})
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").last.click()
+    expect(page.locator("#changed")).to_be_visible()
+    yield "import preview with changes"
     page.goto(f"{live.url}/admin/kiosks")
     yield "kiosks"
     page.goto(f"{live.url}/admin/statistics")

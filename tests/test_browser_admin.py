@@ -52,3 +52,31 @@ def test_r30_after_too_many_failures_even_the_right_password_is_refused(page, li
     sign_in(page, live, username="bob")
     expect(page.get_by_text(FAILED)).to_be_visible()
     expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
+
+
+def test_a_reimport_shows_what_changes_and_can_deactivate_who_is_missing(page, live):
+    """Issue 11, item 1: the preview names each change and each host not in the file; nothing is saved before."""
+    from kiosk.admin import accounts
+    from kiosk.db import get_db
+    from tests.helpers import ADMIN_PASSWORD, create_host
+
+    with live.app_context():
+        accounts.create_admin(get_db(), "cyd", ADMIN_PASSWORD)
+        create_host(get_db(), name="Siri Slutter", phone="+4741234599", department="Finance")
+    sign_in(page, live, username="cyd")
+    page.goto(f"{live.url}/admin/hosts/import")
+    page.get_by_label("Spreadsheet (CSV or Excel .xlsx)").set_input_files(
+        {"name": "hosts.csv", "mimeType": "text/csv",
+         "buffer": "navn;mobil;avdeling\nKari Kanarifugl;41234567;Salg\nNy Person;41234598;\n".encode()})
+    page.get_by_role("button", name="Preview").click()
+    changed = page.locator("#changed tbody tr")
+    expect(changed).to_have_count(1)
+    expect(changed.first).to_contain_text("Department")
+    expect(changed.first).to_contain_text("Salg")
+    expect(page.locator("#missing")).to_contain_text("Siri Slutter")
+    page.get_by_label("Also deactivate the 1 host who is not in this file").check()
+    page.get_by_role("button", name="Confirm: import 2 rows").click()
+    expect(page.get_by_text("Imported: 1 added, 1 updated, 0 unchanged, 1 deactivated.")).to_be_visible()
+    with live.app_context():
+        assert {row["name"]: row["active"] for row in get_db()["hosts"].rows} == {
+            "Kari Kanarifugl": 1, "Siri Slutter": 0, "Ny Person": 1}

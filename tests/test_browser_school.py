@@ -42,6 +42,13 @@ def test_a_school_visit_from_upload_to_host_sms_to_consent(browser, live, tmp_pa
         live.extensions["dispatcher"].drain(timeout=10)
         assert [sms.to for sms in live.extensions["sms"].outbox] == [HOST_PHONE]
         assert "3 of 4" in live.extensions["sms"].outbox[0].body
+        # Per comes late: "Everyone is here" checks in whoever has not arrived, in one more host SMS.
+        page.get_by_role("link", name="Check in the others when they come").click()
+        page.get_by_role("button", name="Everyone is here").click()
+        expect(page.get_by_role("heading", name="4 of 4 have arrived")).to_be_visible()
+        expect(page.locator("#missing")).to_have_count(0)
+        live.extensions["dispatcher"].drain(timeout=10)
+        assert [sms.to for sms in live.extensions["sms"].outbox] == [HOST_PHONE, HOST_PHONE]
         # A pupil then opts in to hear about apprenticeships, straight from the page the teacher sees.
         page.get_by_role("link", name="Pupils: sign up to hear about apprenticeships").click()
         page.get_by_label("Name", exact=True).fill("Kari Kanarifugl")

@@ -131,3 +131,12 @@ def test_a_whole_name_typed_in_full_names_exactly_one_host(db):
     assert host_named(db, "ingvild  HAALAND").name == "Ingvild Haaland"
     assert host_named(db, "Ingvild") is None  # part of a name is not a choice
     assert host_named(db, "Ola Berg") is None  # two hosts have that name: the visitor must choose
+
+
+def test_the_typo_search_sees_a_host_added_after_it_ran(db):
+    create_host(db, name="Kari Berg", phone="+4741234001")
+    assert names(db, "fjellhiem") == set()  # the vocabulary of "f" words is now cached
+    create_host(db, name="Ola Fjellheim", phone="+4741234002")
+    assert names(db, "fjellhiem") == {"Ola Fjellheim"}
+    db.execute("DELETE FROM hosts WHERE name = 'Ola Fjellheim'")
+    assert names(db, "fjellhiem") == set()
