@@ -55,6 +55,7 @@ translations: $(VENV)/.runtime
 bench: $(VENV)/.dev
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/roster.py
+	$(BIN)/python bench/xlsx_import.py
 
 # About twelve minutes: six faults side by side under gunicorn, with the default SMS timings (bench/README.md).
 faults: $(VENV)/.dev

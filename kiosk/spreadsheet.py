@@ -10,19 +10,21 @@ import csv
 import io
 import re
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import TYPE_CHECKING, AnyStr, TextIO
+from typing import AnyStr, TextIO
 
-if TYPE_CHECKING:  # openpyxl is imported only when an XLSX file comes
-    from openpyxl.workbook.workbook import Workbook
+from python_calamine import CalamineError, CalamineSheet, CalamineWorkbook, SheetTypeEnum
 
 MAX_ROWS = 100_000
 MAX_COLUMNS = 1_000
-# A small XLSX can unpack to gigabytes; refuse before openpyxl reads it.
+# A small XLSX can unpack to gigabytes; refuse before it is unpacked.
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024
+# calamine holds a sheet as a grid from its first to its farthest filled cell, 32 bytes a cell: 160 MB at most.
+MAX_CELLS = 5_000_000
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\0")
 ESCAPE = "'"
@@ -36,6 +38,7 @@ _SNIFF_CHARS = 64 * 1024
 
 SAVE_AS = "In Excel or Google Sheets, save or download it as “CSV UTF-8” or as an Excel workbook (.xlsx)."
 NOT_TEXT = "This file is not a spreadsheet: it contains binary data. " + SAVE_AS
+DAMAGED = "This Excel file is damaged and cannot be read. " + SAVE_AS
 
 
 class SpreadsheetError(ValueError):
@@ -134,10 +137,16 @@ def _values(header: list[str], cells: list[str]) -> dict[str, str]:
     return values
 
 
-def _clean(text: str) -> str:
-    """Trim spaces, and undo safe_cell(): a ' that escapes a formula trigger or another '."""
-    text = text.strip()
-    return text[1:] if text.startswith(ESCAPE) and text[1:].startswith(_ESCAPED) else text
+def _cleaned(cells: Iterable[str]) -> list[str]:
+    """Cells with spaces trimmed, and safe_cell() undone: a ' that escapes a formula trigger or another '."""
+    cleaned = [cell.strip() for cell in cells]
+    if ESCAPE not in "".join(cleaned):  # most rows: one look at the whole row
+        return cleaned
+    return [_unescaped(cell) if cell.startswith(ESCAPE) else cell for cell in cleaned]
+
+
+def _unescaped(text: str) -> str:
+    return text[1:] if text[1:].startswith(_ESCAPED) else text
 
 
 # CSV
@@ -196,7 +205,7 @@ def _csv_records(text: str) -> Iterator[tuple[int, list[str]]]:
     line = 0
     try:
         for line, cells in enumerate(reader, start=1):
-            yield line, [_clean(cell) for cell in cells]
+            yield line, _cleaned(cells)
     except csv.Error as e:
         raise SpreadsheetError(
             f"Line {line + 1} could not be read: it has a cell that is far too long, "
@@ -222,53 +231,145 @@ def sniff_delimiter(text: str) -> str:
 
 
 # XLSX
+#
+# python-calamine reads a sheet whole, into a grid as tall and wide as its farthest cell with a value (32 bytes a
+# cell), and when it cannot get that memory the process stops: no exception to catch. So the parts of the ZIP
+# are unpacked here first (no more than each says it holds, CRC checked), measured, and packed again uncompressed:
+# calamine then reads exactly the bytes that were measured, whatever its own ZIP reader would make of the archive.
+# Cell references are ASCII, so the measuring searches the XML as bytes; it may overestimate a sheet, never
+# underestimate it.
+
+# A cell, <c ...> or <x:c ...>; the group is not empty when its first attribute is r.
+_CELL_TAG = re.compile(rb"<(?!/)(?:[^\s<>:]*:)*c(?:([ \t\n\f\r]+r[ \t\n\f\r]*=)|[\s/>])")
+_ROW_TAG = re.compile(rb"<(?:[^\s<>:]*:)*/?row[\s/>]")
+# Every attribute named r, anywhere: calamine takes a cell's position from the last r it has, if any.
+_REFERENCE = re.compile(rb"r(?<![\w:.\-]r)[ \t\n\f\r]*=[ \t\n\f\r]*[\"']([A-Za-z]*)([0-9]*)[\"']")
+# Parts only calamine's XLSB and ODS readers open. calamine guesses the format, and tries those when its XLSX reader
+# fails; without these parts it can only read the archive as XLSX, the format that was measured.
+_OTHER_FORMATS = {"xl/workbook.bin", "mimetype"}
+# RuntimeError: a part is encrypted, or (NotImplementedError) packed in a way Python cannot unpack.
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError, RuntimeError)
+_FAR = 10**12  # further out than any sheet can reach: a reference too long to be real
+_CHUNK = 256 * 1024
 
 
 def _xlsx_records(data: bytes, filename: str) -> Iterator[tuple[int, list[str]]]:
-    _check_zip(data, filename)
-    workbook = _open_workbook(data)
-    try:
-        for line, values in enumerate(_sheet_values(workbook), start=1):
-            yield line, [_clean(_cell_text(value)) for value in values]
-    finally:
-        workbook.close()
+    sheet = _first_sheet(_repacked(data, filename))
+    padding = [""] * (sheet.start or (0, 0))[1]  # calamine leaves out the blank columns left of the first value
+    # iter_rows() gives the blank rows above the first value too, so the count is the row number Excel shows.
+    for line, values in enumerate(sheet.iter_rows(), start=1):
+        yield line, padding + _cleaned([value if type(value) is str else _cell_text(value) for value in values])
 
 
-def _check_zip(data: bytes, filename: str) -> None:
+def _repacked(data: bytes, filename: str) -> io.BytesIO:
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            members = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
-        raise SpreadsheetError("This Excel file is damaged and cannot be read. " + SAVE_AS) from e
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except _ZIP_ERRORS as e:
+        raise SpreadsheetError(DAMAGED) from e
+    with archive:
+        _check_zip(archive.infolist(), filename)
+        return _measured_copy(archive)
+
+
+def _check_zip(members: list[zipfile.ZipInfo], filename: str) -> None:
     if "xl/workbook.xml" not in {member.filename for member in members}:
         raise SpreadsheetError(f"{filename} is a ZIP archive or another kind of document, not a spreadsheet. {SAVE_AS}")
     if sum(member.file_size for member in members) > MAX_UNPACKED_BYTES:
         raise SpreadsheetError("This Excel file is too large when unpacked. Split it into smaller files.")
 
 
-def _open_workbook(data: bytes) -> "Workbook":
-    # openpyxl takes a while to import, and only XLSX files need it.
-    import openpyxl
+def _measured_copy(archive: zipfile.ZipFile) -> io.BytesIO:
+    copy = io.BytesIO()
+    with zipfile.ZipFile(copy, "w", zipfile.ZIP_STORED) as target:
+        for name in dict.fromkeys(archive.namelist()):  # a name twice: Python reads the last, and so will calamine
+            if name.replace("\\", "/").lower() in _OTHER_FORMATS:
+                continue
+            part = _unpacked(archive, name)
+            _check_grid(part)
+            target.writestr(name, part)
+    copy.seek(0)
+    return copy
 
+
+def _unpacked(archive: zipfile.ZipFile, name: str) -> bytearray:
+    part = bytearray()  # grown a megabyte at a time: ZipFile.read() holds a part twice while it joins the pieces
     try:
-        return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as e:  # openpyxl raises many types (KeyError, zipfile, XML, ValueError) on bad files
-        raise SpreadsheetError("This Excel file is damaged and cannot be read. " + SAVE_AS) from e
+        with archive.open(name) as source:
+            while piece := source.read(1024 * 1024):
+                part += piece
+    except _ZIP_ERRORS as e:
+        raise SpreadsheetError(DAMAGED) from e
+    return part
 
 
-def _sheet_values(workbook: "Workbook") -> Iterator[tuple[object, ...]]:
+def _check_grid(part: bytearray) -> None:
+    """Refuse a sheet whose grid in calamine would hold more than MAX_CELLS cells."""
+    cells = unreferenced = rows = columns = 0
+    for start, end in _chunks(part):
+        found = _CELL_TAG.findall(part, start, end)
+        cells += len(found)
+        unreferenced += found.count(b"")
+        references = _REFERENCE.findall(part, start, end)
+        rows = max(rows, *map(_row_number, {digits for _, digits in references}), 0)
+        columns = max(columns, *map(_column_number, {letters for letters, _ in references}), 0)
+        if cells > MAX_CELLS or rows * max(columns, 1) > MAX_CELLS:
+            raise _too_many_cells()
+    if unreferenced:
+        # A cell without a reference goes right of the one before it, a row without one below the row before.
+        rows += sum(len(_ROW_TAG.findall(part, start, end)) for start, end in _chunks(part))
+        if rows * (columns + cells) > MAX_CELLS:
+            raise _too_many_cells()
+
+
+def _too_many_cells() -> SpreadsheetError:
+    return SpreadsheetError(
+        f"This Excel file has more than {MAX_CELLS:,} cells, counting the empty ones between the list and its "
+        "farthest filled cell. Delete what lies below and to the right of the list, or split it into smaller files."
+    )
+
+
+def _chunks(part: bytearray) -> Iterator[tuple[int, int]]:
+    """Pieces of about _CHUNK bytes that end before a "<", so that no tag or reference is cut in two, and the lists
+    of matches stay small whatever the part holds."""
+    start = 0
+    while start < len(part):
+        end = part.find(b"<", start + _CHUNK)
+        end = len(part) if end == -1 else end
+        if part.count(b"=", start, end) > _CHUNK:  # more attributes than a piece can hold without a tag: not XML
+            raise SpreadsheetError(DAMAGED)
+        yield start, end
+        start = end
+
+
+def _row_number(digits: bytes) -> int:
+    if not digits:
+        return 0
+    return int(digits) if len(digits) < 13 else _FAR
+
+
+def _column_number(letters: bytes) -> int:
+    if len(letters) > 8:
+        return _FAR
+    number = 0
+    for letter in letters.upper():
+        number = number * 26 + letter - ord("A") + 1
+    return number
+
+
+def _first_sheet(archive: io.BytesIO) -> CalamineSheet:
+    """The first worksheet (a chart sheet can come first), read whole."""
     try:
-        sheet = workbook.worksheets[0]
-        # The stored sheet size can be wrong or huge; read each row to its last cell instead.
-        sheet.reset_dimensions()
-        yield from sheet.iter_rows(values_only=True)
-    except Exception as e:  # the sheet's XML is parsed lazily, so damage shows up while iterating
-        raise SpreadsheetError("This Excel file is damaged and cannot be read. " + SAVE_AS) from e
+        with CalamineWorkbook.from_filelike(archive) as workbook:
+            archive.close()  # calamine holds its own copy: let this one go before the sheet is read
+            kinds = [sheet.typ for sheet in workbook.sheets_metadata]
+            return workbook.get_sheet_by_index(kinds.index(SheetTypeEnum.WorkSheet))
+    except (CalamineError, ValueError) as e:  # ValueError: no worksheet at all
+        raise SpreadsheetError(DAMAGED) from e
 
 
 def _cell_text(value: object) -> str:
-    if value is None:
-        return ""
+    """The text a cell shows. calamine gives numbers as floats, dates by their format (date, datetime, time or
+    timedelta), and an error such as #N/A or #DIV/0! as "", like an empty cell."""
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, float) and value.is_integer():

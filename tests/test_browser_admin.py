@@ -67,7 +67,7 @@ def test_a_reimport_shows_what_changes_and_can_deactivate_who_is_missing(page, l
     page.goto(f"{live.url}/admin/hosts/import")
     page.get_by_label("Spreadsheet (CSV or Excel .xlsx)").set_input_files(
         {"name": "hosts.csv", "mimeType": "text/csv",
-         "buffer": "navn;mobil;avdeling\nKari Kanarifugl;41234567;Salg\nNy Person;41234598;\n".encode()})
+         "buffer": b"navn;mobil;avdeling\nKari Kanarifugl;41234567;Salg\nNy Person;41234598;\n"})
     page.get_by_role("button", name="Preview").click()
     changed = page.locator("#changed tbody tr")
     expect(changed).to_have_count(1)

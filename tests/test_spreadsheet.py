@@ -1,8 +1,11 @@
 import csv
 import io
+import subprocess
+import sys
 import zipfile
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from functools import cache
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -35,6 +38,42 @@ def zip_bytes(files):
         for name, content in files.items():
             archive.writestr(name, content)
     return buffer.getvalue()
+
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+RELATIONSHIP = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PACKAGE = "http://schemas.openxmlformats.org/package/2006/relationships"
+
+
+def sheet_xlsx(sheet_data, *, shared_strings=(), dimension="A1"):
+    """An XLSX written by hand, laid out as Excel writes one (openpyxl writes no shared strings)."""
+    relationships = "".join(
+        f'<Relationship Id="rId{number}" Type="{RELATIONSHIP}/{kind}" Target="{target}"/>'
+        for number, kind, target in [(1, "worksheet", "worksheets/sheet1.xml"),
+                                     (2, "sharedStrings", "sharedStrings.xml")]
+    )
+    return zip_bytes({
+        "_rels/.rels": f'<Relationships xmlns="{PACKAGE}"><Relationship Id="rId1" '
+                       f'Type="{RELATIONSHIP}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": f'<workbook xmlns="{MAIN}" xmlns:r="{RELATIONSHIP}"><sheets>'
+                           '<sheet name="Ansatte" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": f'<Relationships xmlns="{PACKAGE}">{relationships}</Relationships>',
+        "xl/sharedStrings.xml": f'<sst xmlns="{MAIN}">{"".join(shared_strings)}</sst>',
+        "xl/worksheets/sheet1.xml": f'<worksheet xmlns="{MAIN}"><dimension ref="{dimension}"/>'
+                                    f"<sheetData>{sheet_data}</sheetData></worksheet>",
+    })
+
+
+def with_zip_header_byte(data, *, local, central, value):
+    """Set bits in one byte of every entry's local and central ZIP header (an offset of None leaves that one alone)."""
+    data = bytearray(data)
+    for signature, offset in ((b"PK\x03\x04", local), (b"PK\x01\x02", central)):
+        start = data.find(signature)
+        while start != -1:
+            if offset is not None:
+                data[start + offset] |= value
+            start = data.find(signature, start + 4)
+    return bytes(data)
 
 
 def exported(rows, header=("a", "b")):
@@ -157,8 +196,12 @@ def test_reads_the_first_sheet_of_an_xlsx_file():
         (41234567, "41234567"),
         (3.5, "3.5"),
         (True, "TRUE"),
+        (False, "FALSE"),
         (date(2025, 3, 1), "2025-03-01"),
         (datetime(2025, 3, 1, 9, 30), "2025-03-01T09:30:00"),
+        (datetime(2025, 3, 1, 9, 30, 15), "2025-03-01T09:30:15"),
+        (time(9, 30), "09:30:00"),
+        (timedelta(hours=26), "1 day, 2:00:00"),  # a duration cell, [h]:mm:ss
         ("  padded  ", "padded"),
     ],
 )
@@ -176,6 +219,76 @@ def test_xlsx_row_numbers_count_blank_rows():
     workbook.save(buffer)
 
     assert [row.line for row in read_table(buffer.getvalue(), "h.xlsx").rows] == [5]
+
+
+def test_a_list_that_starts_in_column_c_keeps_its_columns_and_rows():
+    workbook = openpyxl.Workbook()
+    workbook.active["C3"], workbook.active["D3"] = "name", "phone"
+    workbook.active["C4"], workbook.active["D4"] = "Kari", "41234567"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+
+    table = read_table(buffer.getvalue(), "h.xlsx")
+
+    assert table.header == ["", "", "name", "phone"]
+    assert [(row.line, row.values) for row in table.rows] == [(4, {"name": "Kari", "phone": "41234567"})]
+
+
+@pytest.mark.parametrize("error", ["#N/A", "#DIV/0!", "#REF!"])
+def test_an_xlsx_formula_error_reads_as_an_empty_cell(error):
+    # python-calamine gives no text for error cells; openpyxl gave "#N/A", which a host list then imported as a name.
+    data = xlsx_bytes([["name", "phone"], ["Kari", error], [error, error]])
+
+    assert values(read_table(data, "h.xlsx")) == [{"name": "Kari", "phone": ""}]
+
+
+def test_an_xlsx_formula_reads_as_the_value_excel_last_computed():
+    data = sheet_xlsx('<row r="1"><c r="A1" t="inlineStr"><is><t>phone</t></is></c></row>'
+                      '<row r="2"><c r="A2"><f>41234560+7</f><v>41234567</v></c></row>')
+
+    assert values(read_table(data, "h.xlsx")) == [{"phone": "41234567"}]
+
+
+def test_reads_an_xlsx_whose_text_is_in_the_shared_strings_table_as_excel_writes_it():
+    shared = [
+        "<si><t>Navn</t></si>",
+        "<si><t>Avdeling</t></si>",
+        '<si><r><t xml:space="preserve">Kari </t></r><r><rPr><b/></rPr><t>Ødegård</t></r></si>',  # one run in bold
+        "<si><t>Berg &amp; Co &lt;HR&gt;</t></si>",
+        '<si><t xml:space="preserve">  Ola  </t><rPh sb="0" eb="1"><t>O</t></rPh></si>',  # with a phonetic guide
+    ]
+    rows = "".join(
+        f'<row r="{line}"><c r="A{line}" t="s"><v>{name}</v></c><c r="B{line}" t="s"><v>{department}</v></c></row>'
+        for line, name, department in [(1, 0, 1), (2, 2, 3), (3, 4, 3), (4, 2, 3)]
+    )
+
+    table = read_table(sheet_xlsx(rows, shared_strings=shared), "h.xlsx")
+
+    assert table.header == ["navn", "avdeling"]
+    assert values(table) == [{"navn": "Kari Ødegård", "avdeling": "Berg & Co <HR>"},
+                             {"navn": "Ola", "avdeling": "Berg & Co <HR>"},
+                             {"navn": "Kari Ødegård", "avdeling": "Berg & Co <HR>"}]
+
+
+@pytest.mark.parametrize("dimension", ["A1", "A1:XFD1048576", "B7:C9"])
+def test_an_xlsx_is_read_to_its_last_cell_whatever_its_dimension_tag_says(dimension):
+    rows = "".join(f'<row r="{line}"><c r="A{line}" t="inlineStr"><is><t>{text}</t></is></c></row>'
+                   for line, text in [(1, "name"), (2, "Kari"), (40, "Ola")])
+
+    table = read_table(sheet_xlsx(rows, dimension=dimension), "h.xlsx")
+
+    assert [(row.line, row.values) for row in table.rows] == [(2, {"name": "Kari"}), (40, {"name": "Ola"})]
+
+
+def test_the_first_worksheet_is_read_when_a_chart_sheet_comes_before_it():
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["name"])
+    workbook.active.append(["Kari"])
+    workbook.create_chartsheet("Chart", 0)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+
+    assert values(read_table(buffer.getvalue(), "h.xlsx")) == [{"name": "Kari"}]
 
 
 def test_the_content_decides_the_format_not_the_file_name():
@@ -244,6 +357,75 @@ def test_empty_cells_past_the_column_limit_are_accepted():
 def test_an_xlsx_with_more_columns_than_the_limit_is_refused():
     with pytest.raises(SpreadsheetError, match="more than 3 columns"):
         read_table(xlsx_bytes([["a", "b"], [1, 2, 3, 4]]), "h.xlsx", max_columns=3)
+
+
+def far_cell(reference, attributes=""):
+    return ('<row r="1"><c r="A1" t="inlineStr"><is><t>name</t></is></c></row><row r="2">'
+            f'<c r="A2" t="inlineStr"><is><t>Kari</t></is></c><c r="{reference}"{attributes}><v>1</v></c></row>')
+
+
+@pytest.mark.parametrize("sheet_data", [
+    far_cell("J11"),  # 11 rows by 10 columns
+    far_cell("A2", ' r="J11"'),  # calamine takes the last r
+    far_cell("A2", " s='0'   r = 'j11'"),
+    # No references: each cell goes right of the one before, each row below: 2 rows by 60 columns, in 61 cells.
+    "<row><c><v>1</v></c></row><row>" + "<c><v>1</v></c>" * 60 + "</row>",
+    "<row>" + '<c r="A1"><v>1</v></c>' * 101 + "</row>",  # a grid of one cell, but 101 of them to read
+])
+def test_an_xlsx_is_refused_before_calamine_would_hold_more_than_max_cells(monkeypatch, sheet_data):
+    monkeypatch.setattr(spreadsheet, "MAX_CELLS", 100)
+
+    with pytest.raises(SpreadsheetError, match="more than 100 cells"):
+        read_table(sheet_xlsx(sheet_data), "h.xlsx", max_columns=20)
+
+
+def test_an_xlsx_just_within_max_cells_is_read(monkeypatch):
+    monkeypatch.setattr(spreadsheet, "MAX_CELLS", 100)
+
+    assert values(read_table(sheet_xlsx(far_cell("J10")), "h.xlsx", max_columns=20))[0]["name"] == "Kari"
+
+
+def test_one_cell_at_the_last_row_and_column_of_a_sheet_is_refused_without_taking_the_process_down(tmp_path):
+    # calamine would ask for 550 GB for this 1 KB file and abort the process, so this runs in a child process.
+    path = tmp_path / "h.xlsx"
+    path.write_bytes(sheet_xlsx(far_cell("XFD1048576")))
+    script = ("import sys; from pathlib import Path; from kiosk.spreadsheet import SpreadsheetError, read_table\n"
+              "try: read_table(Path(sys.argv[1]).read_bytes(), 'h.xlsx')\n"
+              "except SpreadsheetError as e: print(e)")
+
+    done = subprocess.run([sys.executable, "-c", script, str(path)], cwd=Path(__file__).parents[1],
+                          capture_output=True, text=True, timeout=60)
+
+    assert done.returncode == 0, done.stderr[-500:]
+    assert "more than 5,000,000 cells" in done.stdout
+
+
+@pytest.mark.parametrize("local, central, value", [
+    (6, 8, 0x01),  # the entries are encrypted
+    (None, 6, 0xF0),  # a ZIP version Python cannot unpack
+])
+def test_an_xlsx_python_cannot_unpack_is_called_damaged(local, central, value):
+    data = with_zip_header_byte(xlsx_bytes([["name"], ["Kari"]]), local=local, central=central, value=value)
+
+    with pytest.raises(SpreadsheetError, match="damaged"):
+        read_table(data, "h.xlsx")
+
+
+def test_a_zip_with_a_broken_workbook_is_not_read_as_the_other_spreadsheet_it_also_holds():
+    ods = {  # an OpenDocument spreadsheet, which calamine reads when its XLSX reader gives up
+        "mimetype": "application/vnd.oasis.opendocument.spreadsheet",
+        "META-INF/manifest.xml": '<manifest:manifest '
+                                 'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"/>',
+        "content.xml": '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+                       'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+                       'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:spreadsheet>'
+                       '<table:table table:name="S"><table:table-row><table:table-cell office:value-type="string">'
+                       "<text:p>name</text:p></table:table-cell></table:table-row></table:table>"
+                       "</office:spreadsheet></office:body></office:document-content>",
+    }
+
+    with pytest.raises(SpreadsheetError, match="damaged"):
+        read_table(zip_bytes({"xl/workbook.xml": "<not-a-workbook", **ods}), "h.xlsx")
 
 
 def test_an_xlsx_that_unpacks_too_large_is_refused(monkeypatch):
