@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kiosk.phone import InvalidPhoneError, PhoneNumber, mask
+from kiosk.phone import MOBILE_TYPES, InvalidPhoneError, PhoneNumber, mask
 
 NORDIC = ("NO", "SE", "DK", "FI")
 
@@ -125,3 +125,29 @@ def test_in_arabic_the_country_code_to_add_is_kept_left_to_right(app):
         from kiosk import i18n
         i18n.choose("ar")
         assert "\u2066+46\u2069" in error.value.message  # an isolate: never shown as "46+"
+
+
+@given(st.text("0123456789 ", min_size=4, max_size=16), st.sampled_from(["", "+47", "0047", "+47 ", "+46", "0046"]),
+       st.sampled_from(["NO", "SE", "DK", "FI", "GB"]))
+def test_the_quick_path_for_home_mobiles_gives_what_phonenumbers_gives(digits, prefix, region):
+    """The import's quick path (phonenumbers' own patterns, without its parser) agrees with the full parse."""
+    import phonenumbers
+
+    from kiosk.phone import _home_mobile
+
+    quick = _home_mobile(prefix + digits, region)
+    if quick is None:
+        return  # the full path decides
+    number = phonenumbers.parse(prefix + digits, region)
+    assert phonenumbers.number_type(number) in MOBILE_TYPES
+    assert phonenumbers.region_code_for_number(number) == region
+    assert phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) == quick
+
+
+def test_the_quick_path_takes_the_usual_forms_of_a_home_mobile():
+    from kiosk.phone import _home_mobile
+
+    for text in ["41234567", "412 34 567", "+4741234567", "+47 412 34 567", "004741234567"]:
+        assert _home_mobile(text, "NO") == "+4741234567"
+    assert _home_mobile("22 12 34 56", "NO") is None  # a landline: the full path explains why not
+    assert _home_mobile("070-123 45 67", "SE") is None  # Sweden has a national prefix: the full path
