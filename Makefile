@@ -45,12 +45,19 @@ test-fast: $(VENV)/.dev
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 -m "not browser"
 
-# The compiled .mo files are committed; tests/test_i18n.py fails when one is older than its .po.
+# The compiled .mo files are committed; tests/test_i18n.py and tests/test_admin_i18n.py fail when one is older than
+# its .po. Two domains: "messages" (the kiosk, nine catalogues) and "admin" (the admin area, admin.po in nb nn sv da
+# fi); `pybabel update -D admin` only touches the admin.po files that exist.
 translations: $(VENV)/.runtime
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
 		--add-comments=Translators: --project=Velkommen -o kiosk/translations/messages.pot .
 	$(BIN)/pybabel update -i kiosk/translations/messages.pot -d kiosk/translations --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel extract -F babel-admin.cfg --no-default-keywords -k _a -k _la -k _na:1,2 --no-location \
+		--sort-output --add-comments=Translators: --project=Velkommen -o kiosk/translations/admin.pot .
+	$(BIN)/pybabel update -D admin -i kiosk/translations/admin.pot -d kiosk/translations --no-fuzzy-matching \
+		--ignore-obsolete
 	$(BIN)/pybabel compile -d kiosk/translations --statistics
+	$(BIN)/pybabel compile -D admin -d kiosk/translations --statistics
 
 bench: $(VENV)/.dev
 	$(BIN)/python bench/run.py

@@ -57,7 +57,7 @@ def admin_rules(app, method):
 
 
 def test_every_admin_route_is_in_the_access_control_tests(app):
-    assert admin_rules(app, "GET") == sorted([*GET_PAGES, "/admin/login"])
+    assert admin_rules(app, "GET") == sorted([*GET_PAGES, "/admin/login", "/admin/language/<code>"])
     assert admin_rules(app, "POST") == sorted(POST_URLS)
 
 

@@ -204,12 +204,16 @@ def test_the_picker_never_sends_the_tablet_off_site(nb_client, target):
     assert response.headers["Location"] == "/kiosk/"
 
 
-def test_admin_pages_stay_english(nb_client):
+def test_admin_pages_follow_the_admin_language_not_the_kiosks(nb_client):
+    # The admin area has its own language (tests/test_admin_i18n.py): the browser's, else English, or the admin's
+    # choice; never the kiosk's default or the language a visitor chose on the tablet.
     nb_client.get("/kiosk/language/de")
     assert html(get_page(nb_client, "/admin/login"))["lang"] == "en"
+    nb_client.get("/admin/language/nn?next=/admin/login")
     page = get_page(nb_client, "/admin/no-such-page", status=404)
-    assert html(page)["lang"] == "en"
+    assert html(page)["lang"] == "nn"
     assert not page.select("nav.languages")
+    assert html(get_page(nb_client, "/kiosk/"))["lang"] == "de"
 
 
 # Back to the default language when the kiosk resets

@@ -5,11 +5,27 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
+from kiosk.i18n import admin_form_translations
+from kiosk.i18n import admin_lazy_gettext as _la
 from kiosk.phone import InvalidPhoneError, PhoneNumber
 
-SIGN_IN_FAILED = (
+SIGN_IN_FAILED = _la(
     "The username or password is not right, or the account is locked for a while after too many attempts."
 )
+
+# WTForms' own messages that the admin forms can show, for the admin catalogue (WTForms has no Danish or Nynorsk):
+# AdminForm.Meta looks them up there. Length gets a message of ours (too_long) instead of WTForms' plural ones.
+WTFORMS_MESSAGES = (
+    _la("Not a valid choice."),
+    _la("Not a valid integer value."),
+    _la("Not a valid date value."),
+    _la("Not a valid time value."),
+)
+
+
+def too_long(max_length):
+    """Length(max=max_length) with a message in the admin's language."""
+    return Length(max=max_length, message=_la("Use at most %(max)d characters."))
 
 
 def strip_text(value):
@@ -28,13 +44,14 @@ def parse_mobile(raw):
 class AdminForm(FlaskForm):
     class Meta:
         def get_translations(self, form):
-            # The admin area is in English; WTForms' own messages would otherwise follow the kiosk's locale.
-            return None
+            # WTForms' own messages in the admin's language, as the rest of the admin area.
+            return admin_form_translations
 
 
 class LoginForm(AdminForm):
-    username = StringField("Username", filters=[strip_text], validators=[DataRequired("Enter your username.")])
-    password = PasswordField("Password", validators=[DataRequired("Enter your password.")])
+    username = StringField(_la("Username"), filters=[strip_text],
+                           validators=[DataRequired(_la("Enter your username."))])
+    password = PasswordField(_la("Password"), validators=[DataRequired(_la("Enter your password."))])
 
 
 class PreviewConfirmForm(AdminForm):
@@ -44,27 +61,27 @@ class PreviewConfirmForm(AdminForm):
 
 
 def _count(label):
-    positive = NumberRange(min=1, max=1_000_000, message="Enter a whole number, 1 or more.")
-    return IntegerField(label, validators=[InputRequired("Enter a whole number."), positive])
+    positive = NumberRange(min=1, max=1_000_000, message=_la("Enter a whole number, 1 or more."))
+    return IntegerField(label, validators=[InputRequired(_la("Enter a whole number.")), positive])
 
 
 class SettingsForm(AdminForm):
     """Field names are the setting keys of kiosk.settings.EDITABLE."""
 
-    COMPANY_NAME = StringField("Company name", filters=[strip_text],
-                               validators=[DataRequired("Enter the company name."), Length(max=100)])
-    WELCOME_TEXT = TextAreaField("Welcome text (optional)", filters=[strip_text],
-                                 validators=[Optional(), Length(max=300)])
-    ACCENT_COLOR = StringField("Accent colour", filters=[strip_text],
-                               validators=[DataRequired("Enter a colour like #0b5cad."),
-                                           Regexp(r"^#[0-9a-fA-F]{6}$", message="Enter a colour like #0b5cad.")])
-    RECEPTION_PHONE = StringField("Reception mobile number (optional)", filters=[strip_text])
-    SMS_PER_NUMBER_PER_HOUR = _count("SMS to one visitor number per hour")
-    SMS_PER_NUMBER_PER_DAY = _count("SMS to one visitor number per day")
-    SMS_PREFIX_NUMBERS_PER_HOUR = _count("Different numbers with the same prefix per hour before it is blocked")
-    SMS_BUDGET_PER_HOUR = _count("Visitor SMS per hour from all tablets")
-    SMS_BUDGET_PER_DAY = _count("Visitor SMS per day from all tablets")
-    CHECKINS_PER_DEVICE_PER_HOUR = _count("Check-ins per tablet per hour")
+    COMPANY_NAME = StringField(_la("Company name"), filters=[strip_text],
+                               validators=[DataRequired(_la("Enter the company name.")), too_long(100)])
+    WELCOME_TEXT = TextAreaField(_la("Welcome text (optional)"), filters=[strip_text],
+                                 validators=[Optional(), too_long(300)])
+    ACCENT_COLOR = StringField(_la("Accent colour"), filters=[strip_text],
+                               validators=[DataRequired(_la("Enter a colour like #0b5cad.")),
+                                           Regexp(r"^#[0-9a-fA-F]{6}$", message=_la("Enter a colour like #0b5cad."))])
+    RECEPTION_PHONE = StringField(_la("Reception mobile number (optional)"), filters=[strip_text])
+    SMS_PER_NUMBER_PER_HOUR = _count(_la("SMS to one visitor number per hour"))
+    SMS_PER_NUMBER_PER_DAY = _count(_la("SMS to one visitor number per day"))
+    SMS_PREFIX_NUMBERS_PER_HOUR = _count(_la("Different numbers with the same prefix per hour before it is blocked"))
+    SMS_BUDGET_PER_HOUR = _count(_la("Visitor SMS per hour from all tablets"))
+    SMS_BUDGET_PER_DAY = _count(_la("Visitor SMS per day from all tablets"))
+    CHECKINS_PER_DEVICE_PER_HOUR = _count(_la("Check-ins per tablet per hour"))
 
     # WTForms finds an inline validator by its field's name, here a setting key.
     def validate_RECEPTION_PHONE(self, field):

@@ -5,18 +5,23 @@ host directory, the kiosk tablets and the school visits are blueprints of their 
 this one (kiosk/__init__.py), so these checks cover them too.
 """
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from urllib.parse import urlsplit
 
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+
+from kiosk import i18n
 from kiosk.admin import accounts, audit, charts, forms, stats
 from kiosk.db import get_db
 from kiosk.errors import form_status
+from kiosk.i18n import admin_gettext as _a
 from kiosk.phone import mask
 from kiosk.settings import EDITABLE, save_settings, setting
 from kiosk.web import csv_download, local_path
 
 bp = Blueprint("admin", __name__)
 
-OPEN_ENDPOINTS = {"admin.login"}
+OPEN_ENDPOINTS = {"admin.login", "admin.language"}
 SESSION_KEY = "admin_session"
 
 
@@ -28,7 +33,7 @@ def require_admin():
         return None
     if token:
         session.pop(SESSION_KEY)
-        flash("Your session has ended. Sign in again.", "info")
+        flash(_a("Your session has ended. Sign in again."), "info")
     return redirect(url_for("admin.login"))
 
 
@@ -65,18 +70,42 @@ def login():
 def _start_session(admin):
     token = accounts.start_session(get_db(), admin.id)
     # A new session (and CSRF token) on every sign-in, so a session planted before it is worth nothing.
-    session.clear()
+    _clear_session()
     g.pop("csrf_token", None)  # flask-wtf's copy of the old session's token
     session[SESSION_KEY] = token
+
+
+def _clear_session():
+    """Empty the session but for the admin area's language, a display preference that grants nothing."""
+    language = session.get(i18n.ADMIN_SESSION_KEY)
+    session.clear()
+    if language is not None:
+        session[i18n.ADMIN_SESSION_KEY] = language
 
 
 @bp.post("/logout")
 def logout():
     accounts.end_session(get_db(), session.get(SESSION_KEY))
     audit.record(get_db(), "sign_out", admin_id=g.admin.id)
-    session.clear()
-    flash("You are signed out.", "info")
+    _clear_session()
+    flash(_a("You are signed out."), "info")
     return redirect(url_for(".login"))
+
+
+# The language picker's links, signed in or not: like the kiosk's, they only change what the pages show, so a GET
+# without a CSRF token may do it. `next` stays inside the admin area.
+@bp.get("/language/<code>")
+def language(code):
+    if not i18n.choose_admin_language(code):
+        abort(404)
+    target = _back_to(request.args.get("next"))
+    try:  # a page that only answers a form (a pairing code, "Delete 3 hosts?") cannot be shown again by a link
+        current_app.create_url_adapter(request).match(urlsplit(target).path, method="GET")
+    except MethodNotAllowed:
+        target = url_for(".index")
+    except HTTPException:
+        pass
+    return redirect(target)
 
 
 @bp.get("/")
@@ -130,7 +159,7 @@ def settings():
         if changed:
             save_settings(get_db(), changed)
             audit.record(get_db(), "settings_changed", admin_id=g.admin.id, keys=",".join(sorted(changed)))
-        flash("The settings are saved." if changed else "Nothing was changed.", "success")
+        flash(_a("The settings are saved.") if changed else _a("Nothing was changed."), "success")
         return redirect(url_for(".settings"))
     defaults = {key: current_app.config[key] for key in EDITABLE}
     return render_template("admin/settings.html", form=form, defaults=defaults), form_status(form)

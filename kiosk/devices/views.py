@@ -9,6 +9,7 @@ from kiosk.admin import audit
 from kiosk.db import get_db
 from kiosk.devices import pairing
 from kiosk.devices.forms import TabletNameForm
+from kiosk.i18n import admin_gettext as _a
 from kiosk.web import public_url
 
 bp = Blueprint("kiosks", __name__)
@@ -41,9 +42,9 @@ def rename(device_id):
     if form.validate():
         pairing.rename_device(get_db(), device_id, form.name.data)
         audit.record(get_db(), "device_renamed", admin_id=g.admin.id, device=device_id)
-        flash("The tablet is renamed.", "success")
+        flash(_a("The tablet is renamed."), "success")
     else:
-        flash(form.name.errors[0], "error")
+        flash(str(form.name.errors[0]), "error")
     return redirect(url_for(".index"))
 
 
@@ -52,5 +53,5 @@ def revoke(device_id):
     pairing.get_device(get_db(), device_id) or abort(404)
     pairing.revoke_device(get_db(), device_id)
     audit.record(get_db(), "device_revoked", admin_id=g.admin.id, device=device_id)
-    flash("The tablet is revoked: it shows the check-in form no more.", "success")
+    flash(_a("The tablet is revoked: it shows the check-in form no more."), "success")
     return redirect(url_for(".index"))

@@ -8,10 +8,12 @@ from wtforms.validators import DataRequired, ValidationError
 from kiosk import i18n
 from kiosk.admin.forms import AdminForm, PreviewConfirmForm, parse_mobile, strip_text
 from kiosk.hosts import directory
+from kiosk.i18n import admin_lazy_gettext as _la
 
-# The admin area is in English: each SMS language by its English name.
-LANGUAGE_NAMES = {"nb": "Norwegian (bokmål)", "nn": "Norwegian (nynorsk)", "en": "English", "sv": "Swedish",
-                  "da": "Danish", "fi": "Finnish", "de": "German", "pl": "Polish", "uk": "Ukrainian", "ar": "Arabic"}
+# Each SMS language by its name in the admin's language.
+LANGUAGE_NAMES = {"nb": _la("Norwegian (bokmål)"), "nn": _la("Norwegian (nynorsk)"), "en": _la("English"),
+                  "sv": _la("Swedish"), "da": _la("Danish"), "fi": _la("Finnish"), "de": _la("German"),
+                  "pl": _la("Polish"), "uk": _la("Ukrainian"), "ar": _la("Arabic")}
 
 
 def _sentence(text):
@@ -20,16 +22,17 @@ def _sentence(text):
 
 
 # A host's fields as the admin area names them (the import preview's list of changes).
-FIELD_LABELS = {"name": "Name", "phone": "Mobile number", "department": "Department", "email": "E-mail",
-                "language": "SMS language"}
+FIELD_LABELS = {"name": _la("Name"), "phone": _la("Mobile number"), "department": _la("Department"),
+                "email": _la("E-mail"), "language": _la("SMS language")}
 
 
 class HostForm(AdminForm):
-    name = StringField("Name", filters=[strip_text], validators=[DataRequired("Enter the host’s name.")])
-    phone = StringField("Mobile number", filters=[strip_text], validators=[DataRequired("Enter a mobile number.")])
-    department = StringField("Department (optional)", filters=[strip_text])
-    email = StringField("E-mail (optional)", filters=[strip_text])
-    language = SelectField("Language of their SMS", choices=[SelectChoice("", "Kiosk default"), *[
+    name = StringField(_la("Name"), filters=[strip_text], validators=[DataRequired(_la("Enter the host’s name."))])
+    phone = StringField(_la("Mobile number"), filters=[strip_text],
+                        validators=[DataRequired(_la("Enter a mobile number."))])
+    department = StringField(_la("Department (optional)"), filters=[strip_text])
+    email = StringField(_la("E-mail (optional)"), filters=[strip_text])
+    language = SelectField(_la("Language of their SMS"), choices=[SelectChoice("", _la("Kiosk default")), *[
         SelectChoice(code, LANGUAGE_NAMES.get(code, code)) for code in i18n.LANGUAGES]])
 
     def _directory_rule(self, field):
@@ -48,8 +51,9 @@ class HostForm(AdminForm):
 
 
 class ImportConfirmForm(PreviewConfirmForm):
-    deactivate_missing = BooleanField("Deactivate the hosts who are not in this file")
+    deactivate_missing = BooleanField(_la("Deactivate the hosts who are not in this file"))
 
 
 class ImportForm(AdminForm):
-    file = FileField("Spreadsheet (CSV or Excel .xlsx)", validators=[FileRequired("Choose a file to import.")])
+    file = FileField(_la("Spreadsheet (CSV or Excel .xlsx)"),
+                     validators=[FileRequired(_la("Choose a file to import."))])

@@ -10,6 +10,8 @@ from kiosk.db import get_db
 from kiosk.errors import form_status
 from kiosk.hosts import directory
 from kiosk.hosts.forms import FIELD_LABELS, LANGUAGE_NAMES, HostForm, ImportConfirmForm, ImportForm
+from kiosk.i18n import admin_gettext as _a
+from kiosk.i18n import admin_ngettext as _na
 from kiosk.spreadsheet import SpreadsheetError, read_table
 from kiosk.web import csv_download
 
@@ -53,13 +55,13 @@ def edit(host_id):
 
 
 def _show_conflict(form, error):
-    what = "mobile number" if error.field == "phone" else "e-mail address"
-    form[error.field].errors.append(f"Another host already has this {what}.")
+    form[error.field].errors.append(_a("Another host already has this mobile number.") if error.field == "phone"
+                                    else _a("Another host already has this e-mail address."))
 
 
 def _saved(action, host_id):
     audit.record(get_db(), action, admin_id=g.admin.id, host=host_id)
-    flash("The host is saved.", "success")
+    flash(_a("The host is saved."), "success")
     return redirect(url_for(".index"))
 
 
@@ -77,8 +79,8 @@ def _set_active(host_id, active):
     directory.get_host_entry(get_db(), host_id) or abort(404)
     directory.set_host_active(get_db(), host_id, active)
     audit.record(get_db(), "host_reactivated" if active else "host_deactivated", admin_id=g.admin.id, host=host_id)
-    flash("The host is active again." if active else "The host is deactivated: the kiosk no longer offers them.",
-          "success")
+    flash(_a("The host is active again.") if active
+          else _a("The host is deactivated: the kiosk no longer offers them."), "success")
     return redirect(url_for(".edit", host_id=host_id))
 
 
@@ -89,7 +91,7 @@ def delete(host_id):
         return render_template("admin/host_delete.html", host=host)
     directory.delete_host(get_db(), host_id)
     audit.record(get_db(), "host_deleted", admin_id=g.admin.id, host=host_id)
-    flash("The host is deleted.", "success")
+    flash(_a("The host is deleted."), "success")
     return redirect(url_for(".index"))
 
 
@@ -102,17 +104,18 @@ def selected():
            else [int(value) for value in form.getlist("host") if value.isdigit()])
     action = form.get("action")
     if not ids or action not in ("deactivate", "reactivate", "delete"):
-        flash("Tick the hosts to change first." if not ids else "Choose what to do with the hosts.", "error")
+        flash(_a("Tick the hosts to change first.") if not ids else _a("Choose what to do with the hosts."), "error")
         return redirect(url_for(".index", q=form.get("q") or None))
     if action == "delete" and form.get("confirm") != "1":
         return render_template("admin/hosts_delete.html", ids=ids, query=form.get("q", ""),
                                all_matching=form.get("all_matching"))
     if action == "delete":
         count = directory.delete_hosts(get_db(), ids)
-        message = f"{count} host{'' if count == 1 else 's'} deleted."
+        message = _na("%(num)d host deleted.", "%(num)d hosts deleted.", count)
     else:
         count = directory.set_hosts_active(get_db(), ids, action == "reactivate")
-        message = f"{count} host{'' if count == 1 else 's'} {action}d."
+        message = (_na("%(num)d host reactivated.", "%(num)d hosts reactivated.", count) if action == "reactivate"
+                   else _na("%(num)d host deactivated.", "%(num)d hosts deactivated.", count))
     audit.record(get_db(), f"hosts_{action}d", admin_id=g.admin.id, hosts=count)
     flash(message, "success")
     return redirect(url_for(".index"))
@@ -146,14 +149,17 @@ def confirm_import():
     form = ImportConfirmForm()
     hosts = directory.take_import_preview(get_db(), form.preview_id.data, admin_id=g.admin.id)
     if hosts is None:
-        flash(f"That preview has expired (after {directory.IMPORT_PREVIEW_MINUTES} minutes). Upload the file again.",
-              "error")
+        flash(_na("That preview has expired (after %(num)d minute). Upload the file again.",
+                  "That preview has expired (after %(num)d minutes). Upload the file again.",
+                  directory.IMPORT_PREVIEW_MINUTES), "error")
         return redirect(url_for(".import_file"))
     saved = directory.save_hosts(get_db(), hosts, deactivate_missing=form.deactivate_missing.data)
     audit.record(get_db(), "hosts_imported", admin_id=g.admin.id, added=saved.added, updated=saved.updated,
                  unchanged=saved.unchanged, deactivated=saved.deactivated)
-    flash(f"Imported: {saved.added} added, {saved.updated} updated, {saved.unchanged} unchanged"
-          + (f", {saved.deactivated} deactivated." if form.deactivate_missing.data else "."), "success")
+    counts = {"added": saved.added, "updated": saved.updated, "unchanged": saved.unchanged}
+    flash(_a("Imported: %(added)d added, %(updated)d updated, %(unchanged)d unchanged, %(deactivated)d deactivated.",
+             deactivated=saved.deactivated, **counts) if form.deactivate_missing.data
+          else _a("Imported: %(added)d added, %(updated)d updated, %(unchanged)d unchanged.", **counts), "success")
     return redirect(url_for(".index"))
 
 

@@ -11,6 +11,8 @@ from kiosk.admin.forms import PreviewConfirmForm
 from kiosk.db import get_db
 from kiosk.errors import form_status
 from kiosk.hosts import directory
+from kiosk.i18n import admin_gettext as _a
+from kiosk.i18n import admin_ngettext as _na
 from kiosk.schools import consent
 from kiosk.schools import visits as schools
 from kiosk.schools.forms import SchoolVisitForm
@@ -31,7 +33,7 @@ def new_visit():
     form = SchoolVisitForm()
     hosts, _ = directory.find_hosts(get_db(), limit=HOST_CHOICES_LIMIT)
     # No host is chosen for the admin: a school visit announced to the wrong person is worse than a second click.
-    form.host_id.choices = [("", "Choose…"), *((host.id, host.name) for host in hosts if host.active)]
+    form.host_id.choices = [("", _a("Choose…")), *((host.id, host.name) for host in hosts if host.active)]
     if form.validate_on_submit():
         try:
             return _preview(form)
@@ -48,7 +50,7 @@ def _preview(form):
     elif form.pasted.data:
         roster = schools.parse_roster_text(form.pasted.data, max_rows=max_rows)
     else:
-        raise schools.RosterError("Choose a roster file, or paste a list of names.")
+        raise schools.RosterError(_a("Choose a roster file, or paste a list of names."))
     visit = form.visit()
     preview_id = schools.save_preview(get_db(), visit, roster, admin_id=g.admin.id) if roster.people else None
     host = directory.get_host(get_db(), visit["host_id"], active_only=False)
@@ -63,11 +65,12 @@ def confirm():
     visit_id = schools.confirm_preview(get_db(), form.preview_id.data or "", admin_id=g.admin.id,
                                        keep_days=current_app.config["SCHOOL_VISIT_KEEP_DAYS"])
     if visit_id is None:
-        flash(f"That preview has expired (after {schools.PREVIEW_MINUTES} minutes). Upload the roster again.",
-              "error")
+        flash(_na("That preview has expired (after %(num)d minute). Upload the roster again.",
+                  "That preview has expired (after %(num)d minutes). Upload the roster again.",
+                  schools.PREVIEW_MINUTES), "error")
         return redirect(url_for(".new_visit"))
     audit.record(get_db(), "school_visit_added", admin_id=g.admin.id, school_visit=visit_id)
-    flash("The school visit is saved.", "success")
+    flash(_a("The school visit is saved."), "success")
     return redirect(url_for(".visits"))
 
 
@@ -75,7 +78,7 @@ def confirm():
 def delete(visit_id):
     if schools.delete_visit(get_db(), visit_id):
         audit.record(get_db(), "school_visit_deleted", admin_id=g.admin.id, school_visit=visit_id)
-        flash("The school visit and its roster are deleted.", "success")
+        flash(_a("The school visit and its roster are deleted."), "success")
     return redirect(url_for(".visits"))
 
 
@@ -94,7 +97,7 @@ def consents():
 def withdraw_consent(consent_id):
     if consent.withdraw(get_db(), consent_id):
         audit.record(get_db(), "consent_withdrawn", admin_id=g.admin.id, consent=consent_id)
-        flash("The consent is withdrawn, and the name and e-mail address are deleted.", "success")
+        flash(_a("The consent is withdrawn, and the name and e-mail address are deleted."), "success")
     return redirect(url_for(".consents"))
 
 

@@ -5,9 +5,10 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField, TimeField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Optional, ValidationError
 
-from kiosk.admin.forms import AdminForm, strip_text
+from kiosk.admin.forms import AdminForm, strip_text, too_long
+from kiosk.i18n import admin_lazy_gettext as _la
 from kiosk.phone import InvalidPhoneError, PhoneNumber
 from kiosk.schools import consent
 from kiosk.schools import visits as schools
@@ -19,22 +20,23 @@ def _optional_id(value: object) -> int | None:
 
 
 class SchoolVisitForm(AdminForm):
-    school = StringField("School", filters=[strip_text],
-                         validators=[DataRequired("Enter the school’s name."), Length(max=schools.SCHOOL_MAX_LENGTH)])
-    visit_date = DateField("Date", validators=[DataRequired("Enter the date of the visit.")])
-    host_id = SelectField("Host", coerce=_optional_id, validate_choice=True,
-                          validators=[DataRequired("Choose the host the school is visiting.")])
-    arrival_time = TimeField("Expected arrival time (optional)", validators=[Optional()])
-    teacher_phone = StringField("Teacher’s mobile number (optional)", filters=[strip_text])
-    roster = FileField("Roster file")
-    pasted = TextAreaField("Or paste a list of names, one per line", filters=[strip_text])
+    school = StringField(_la("School"), filters=[strip_text],
+                         validators=[DataRequired(_la("Enter the school’s name.")),
+                                     too_long(schools.SCHOOL_MAX_LENGTH)])
+    visit_date = DateField(_la("Date"), validators=[DataRequired(_la("Enter the date of the visit."))])
+    host_id = SelectField(_la("Host"), coerce=_optional_id, validate_choice=True,
+                          validators=[DataRequired(_la("Choose the host the school is visiting."))])
+    arrival_time = TimeField(_la("Expected arrival time (optional)"), validators=[Optional()])
+    teacher_phone = StringField(_la("Teacher’s mobile number (optional)"), filters=[strip_text])
+    roster = FileField(_la("Roster file"))
+    pasted = TextAreaField(_la("Or paste a list of names, one per line"), filters=[strip_text])
 
     def validate_visit_date(self, field):
         # A date past next year would also overflow the purge time (the day after 9999-12-31 does not exist).
         if field.data and field.data < schools.today():
-            raise ValidationError("The date has passed. Enter today’s date or a later one.")
+            raise ValidationError(_la("The date has passed. Enter today’s date or a later one."))
         if field.data and field.data > schools.latest_visit_date():
-            raise ValidationError("Enter a date within a year from today.")
+            raise ValidationError(_la("Enter a date within a year from today."))
 
     def validate_teacher_phone(self, field):
         if not field.data:

@@ -4,12 +4,14 @@
   var search = document.getElementById("school-search");
   if (search) {
     var people = document.querySelectorAll("#school-people li");
-    search.addEventListener("input", function () {
+    var filter = function () {
       var query = search.value.trim().toLowerCase();
       people.forEach(function (item) {
         item.hidden = query !== "" && item.getAttribute("data-name").indexOf(query) === -1;
       });
-    });
+    };
+    search.addEventListener("input", filter);
+    filter();  // what was typed before this script ran is filtered too
     // Enter in the search box should not send the form.
     search.addEventListener("keydown", function (event) {
       if (event.key === "Enter") { event.preventDefault(); }
