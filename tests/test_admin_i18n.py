@@ -11,6 +11,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
+from kiosk.admin import charts, stats
 from kiosk.db import get_db
 from kiosk.i18n import ADMIN_LANGUAGES, ADMIN_SESSION_KEY, LANGUAGES, TRANSLATIONS
 from kiosk.schools.visits import today
@@ -322,6 +323,37 @@ def test_flash_messages_are_in_bokmaal(nb_admin, db):
     response = post_form(nb_admin, "/admin/hosts/selected", page_url="/admin/hosts", action="reactivate",
                          host=ids[:1])
     assert flashes(get_page(nb_admin, response.headers["Location"])) == ["1 ansatt er aktivert igjen."]
+
+
+def test_the_statistics_page_is_in_bokmaal_its_csv_stays_english(nb_admin, app):
+    with app.app_context():
+        db = get_db()
+        day = today().isoformat()
+        db["refusals"].insert({"hour": f"{day}T10", "reason": "too_fast", "count": 1234})
+    page = get_page(nb_admin, "/admin/statistics")
+    assert page.select_one("h1").text == "Statistikk"
+    assert [h.text for h in page.select("h2")] == ["Innsjekkinger per dag", "Innsjekkinger per time på døgnet",
+                                                   "SMS-er per dag, etter status", "Avviste innsjekkinger etter årsak"]
+    assert page.select_one("#checkins-per-day-chart-empty").text == "Ingen innsjekkinger de siste 30 dagene."
+    assert page.select_one("#refusals-chart-summary").text == (
+        "1\xa0234 innsjekkinger ble avvist de siste 30 dagene, oftest på grunn av too_fast (1\xa0234).")
+    assert [th.text for th in page.select("#refusals thead th")] == ["Årsak", "Antall"]
+    assert page.select_one("#refusals").find_parent("details").select_one("summary").text == "Vis tallene"
+    csv_text = nb_admin.get("/admin/statistics.csv").get_data(as_text=True)
+    assert csv_text.lstrip("\ufeff").splitlines()[0] == "table,label,status,count"
+
+
+def test_chart_summaries_days_and_statuses_follow_the_admin_language(app):
+    days = ["2026-03-01", "2026-03-02"]
+    sms = [stats.SmsDay("2026-03-02", {"sent": 1, "delivered": 5, "failed": 1, "undelivered": 2})]
+    with app.test_request_context("/admin/statistics", headers={"Accept-Language": "sv"}):
+        chart = charts.sms_per_day(days, sms)
+        assert chart.summary == "9 sms de senaste 2 dagarna: 1 skickat, 5 levererat, 1 misslyckades, 2 ej levererat."
+        assert charts.short_day("2026-03-02") == "2 mars"
+        assert [t.text for t in chart.texts if t.anchor == "start"] == [
+            "Skickat", "Levererat", "Misslyckades", "Ej levererat"]  # the legend
+    with app.test_request_context("/admin/statistics"):
+        assert charts.short_day("2026-03-02") == "2 Mar"
 
 
 def field_error(response, field):

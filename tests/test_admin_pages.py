@@ -2,12 +2,14 @@
 
 import csv
 import io
+import json
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from kiosk import settings
 from kiosk.admin import audit, charts, stats
 from kiosk.db import get_db, now, timestamp
 from kiosk.devices import pairing as devices
@@ -495,6 +497,60 @@ def test_the_reception_phone_is_stored_as_e164(admin, db):
     page = get_page(admin, "/admin/settings")
     admin.post("/admin/settings", data=settings_data(page, RECEPTION_PHONE="412 34 999"))
     assert db["settings"].get("RECEPTION_PHONE")["value"] == '"+4741234999"'
+
+
+def test_each_kiosk_language_has_a_welcome_text_of_its_own_the_default_first(admin):
+    page = get_page(admin, "/admin/settings")
+    fields = page.select("#welcome-texts .field")
+    assert [f.select_one("label").text for f in fields] == [
+        "English", "Norsk bokmål", "Nynorsk", "Svenska", "Dansk", "Suomi", "Deutsch", "Polski", "Українська",
+        "العربية"]  # the test app's default language is English
+    assert [f.select_one("textarea")["name"] for f in fields][:3] == ["WELCOME_TEXT", "WELCOME_TEXT_NB",
+                                                                       "WELCOME_TEXT_NN"]
+    assert [f.select_one("label")["lang"] for f in fields] == ["en", "nb", "nn", "sv", "da", "fi", "de", "pl", "uk",
+                                                               "ar"]
+    assert page.select_one("#WELCOME_TEXT-hint").text == (
+        "The default language: shown in every language without a text of its own. "
+        "Default: none (from KIOSK_WELCOME_TEXT).")
+    assert page.select_one("#WELCOME_TEXT_EN") is None
+
+
+def test_welcome_texts_are_saved_stripped_audited_and_shown_again(admin, db):
+    page = get_page(admin, "/admin/settings")
+    response = admin.post("/admin/settings", data=settings_data(page, WELCOME_TEXT=" Take a seat. ",
+                                                                WELCOME_TEXT_SV="  Sätt dig gärna. "))
+    assert response.status_code == 302
+    assert {row["key"]: json.loads(row["value"]) for row in db["settings"].rows} == {
+        "WELCOME_TEXT": "Take a seat.", "WELCOME_TEXT_SV": "Sätt dig gärna."}
+    event = list(db["audit_events"].rows_where("action = 'settings_changed'"))
+    assert [e["target"] for e in event] == ["keys:WELCOME_TEXT,WELCOME_TEXT_SV"]
+    page = get_page(admin, "/admin/settings")
+    assert page.select_one("#WELCOME_TEXT").text.strip() == "Take a seat."
+    assert page.select_one("#WELCOME_TEXT_SV").text.strip() == "Sätt dig gärna."
+    assert page.select_one("#WELCOME_TEXT_SV")["lang"] == "sv"
+    admin.post("/admin/settings", data=settings_data(page, WELCOME_TEXT_SV=" "))  # emptied: back to the default's
+    assert [row["key"] for row in db["settings"].rows] == ["WELCOME_TEXT"]
+
+
+def test_a_welcome_text_too_long_is_explained_next_to_its_field(admin, db):
+    page = get_page(admin, "/admin/settings")
+    response = admin.post("/admin/settings", data=settings_data(page, WELCOME_TEXT_DE="x" * 301))
+    assert response.status_code == 422
+    assert parse_page(response).select_one("#WELCOME_TEXT_DE-error").text == "Use at most 300 characters."
+    assert db["settings"].count == 0
+
+
+def test_the_welcome_text_falls_back_to_the_default_languages_then_to_none(make_app):
+    app = make_app(DEFAULT_LOCALE="nb", WELCOME_TEXT="Velkommen inn.")
+    with app.test_request_context("/kiosk/"):
+        assert settings.welcome_text("sv") == ("Velkommen inn.", "nb")  # no text of its own
+        settings.save_settings(get_db(), {"WELCOME_TEXT_SV": "Välkommen in.", "WELCOME_TEXT_NB": "Never shown."})
+        assert settings.welcome_text("sv") == ("Välkommen in.", "sv")
+        assert settings.welcome_text("nb") == ("Velkommen inn.", "nb")  # the default language's is WELCOME_TEXT
+        assert settings.welcome_text("en") == ("Velkommen inn.", "nb")
+        settings.save_settings(get_db(), {"WELCOME_TEXT": None})
+        assert settings.welcome_text("en") is None
+        assert settings.welcome_text("sv") == ("Välkommen in.", "sv")
 
 
 @pytest.mark.parametrize("key, value, message", [

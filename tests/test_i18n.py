@@ -13,6 +13,7 @@ from babel.messages.pofile import read_po
 from kiosk.config import ConfigError
 from kiosk.db import get_db
 from kiosk.i18n import LANGUAGES, RIGHT_TO_LEFT, TRANSLATIONS
+from kiosk.settings import save_settings
 from tests.helpers import create_host, get_page, pair_tablet, post_check_in
 
 ROOT = Path(__file__).parent.parent
@@ -174,6 +175,23 @@ def test_choosing_a_language_sets_html_lang_and_direction(nb_client, code):
     assert html(page)["dir"] == ("rtl" if code in RIGHT_TO_LEFT else "ltr")
     current = page.select_one("nav.languages a[aria-current]")
     assert current["lang"] == code
+
+
+def test_the_welcome_screen_shows_the_welcome_text_of_the_visitors_language(nb_app, nb_client):
+    with nb_app.app_context():
+        save_settings(get_db(), {"WELCOME_TEXT": "Ta gjerne en kaffe.", "WELCOME_TEXT_EN": "Have a coffee."})
+
+    def welcome_text():
+        return [(p.text, p.get("lang")) for p in get_page(nb_client, "/kiosk/").select("p.lead")][:-1]
+
+    assert welcome_text() == [("Ta gjerne en kaffe.", None)]
+    nb_client.get("/kiosk/language/en")
+    assert welcome_text() == [("Have a coffee.", None)]
+    nb_client.get("/kiosk/language/sv")
+    assert welcome_text() == [("Ta gjerne en kaffe.", "nb")]  # no Swedish text: the default language's
+    with nb_app.app_context():
+        save_settings(get_db(), {"WELCOME_TEXT": None})
+    assert welcome_text() == []
 
 
 def test_arabic_is_right_to_left_and_in_arabic(nb_client):

@@ -5,13 +5,24 @@ No script and no style attribute (the CSP allows neither, kiosk/headers.py): col
 attributes, and every label goes through Jinja's autoescaping. Each chart is WIDTH units across and scales to the
 width of the page; its text is in the same units. A count above zero is never drawn thinner than MIN_BAR, however
 large the biggest count is.
+
+Labels and summaries are in the admin's language (the "admin" gettext domain), numbers and short dates in its
+conventions; the charts are built per request. Outside a request they are in English.
 """
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from babel import Locale
+from babel.dates import format_skeleton
+from babel.numbers import format_decimal
+from flask_babel import get_locale
+
 from kiosk.admin.stats import DAYS, SMS_STATUSES, Count, SmsDay
+from kiosk.i18n import admin_gettext as _a
+from kiosk.i18n import admin_lazy_gettext as _la
+from kiosk.i18n import admin_ngettext as _na
 
 WIDTH = 720
 PLOT_HEIGHT = 200  # the bars' area in a column chart
@@ -31,7 +42,7 @@ BACKGROUND = "#ffffff"
 INK = "#1b1f24"
 MUTED = "#4a5360"
 GRID = "#c9d0d8"  # decoration only: the tick labels say the same
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")  # English short days
 
 
 @dataclass(frozen=True)
@@ -40,17 +51,18 @@ class Series:
     apart without their colour."""
 
     key: str
-    label: str
+    label: str  # lazy: in the admin's language when it is shown
     colour: str
     pattern: str = ""
 
 
-COUNT = Series("count", "Count", "#0b5cad")
+COUNT = Series("count", _la("Count"), "#0b5cad")
 SMS_SERIES = {
-    "sent": Series("sent", "Sent", "#0b5cad", "stripes"),
-    "delivered": Series("delivered", "Delivered", "#1e6b34"),
-    "failed": Series("failed", "Failed", "#b3261e", "crosshatch"),
-    "undelivered": Series("undelivered", "Undelivered", "#8a4600", "dots"),
+    # Translators: the status of a text message, as a column heading and in a chart's legend.
+    "sent": Series("sent", _la("Sent"), "#0b5cad", "stripes"),
+    "delivered": Series("delivered", _la("Delivered"), "#1e6b34"),
+    "failed": Series("failed", _la("Failed"), "#b3261e", "crosshatch"),
+    "undelivered": Series("undelivered", _la("Undelivered"), "#8a4600", "dots"),
 }
 
 
@@ -144,8 +156,14 @@ def nice_ticks(peak: int, max_ticks: int = MAX_TICKS) -> tuple[int, ...]:
     return tuple(range(0, top + 1, step))
 
 
+def _locale() -> Locale:
+    """The page's language (the admin's on admin pages), English outside a request."""
+    return get_locale() or Locale("en")
+
+
 def number(value: int) -> str:
-    return f"{value:,}"
+    """1,234 in English, 1 234 in the Nordic languages."""
+    return format_decimal(value, locale=_locale())
 
 
 def _scaled(value: int, top: int, length: float) -> float:
@@ -220,7 +238,7 @@ def columns(chart_id: str, labels: Sequence[str], values: Sequence[Mapping[str, 
                 continue
             y -= length
             title = f"{label}: {number(value[s.key])}" if len(series) == 1 else \
-                f"{label}, {s.label.lower()}: {number(value[s.key])}"
+                f"{label}, {str(s.label).lower()}: {number(value[s.key])}"
             bars.append(Rect(_r(x), _r(y), _r(band * BAR_SHARE), _r(length), _fill(chart_id, s), s.colour, title,
                              value[s.key]))
         if (len(labels) - 1 - index if label_last else index) % every == 0:
@@ -241,8 +259,9 @@ def _legend(chart_id: str, series: Sequence[Series], left: float) -> tuple[list[
     x, size = left, FONT_SIZE
     for s in series:
         rects.append(Rect(_r(x), 2, size, size, _fill(chart_id, s), s.colour))
-        texts.append(Text(_r(x + size + GAP), 2 + size * 0.85, s.label, "start"))
-        x += size + GAP + _text_width(s.label) + 3 * GAP
+        label = str(s.label)
+        texts.append(Text(_r(x + size + GAP), 2 + size * 0.85, label, "start"))
+        x += size + GAP + _text_width(label) + 3 * GAP
     return rects, texts
 
 
@@ -284,27 +303,29 @@ def rows(chart_id: str, counts: Sequence[Count], *, summary: str) -> Chart:
 
 
 def short_day(day: str) -> str:
-    """2026-03-02 -> 2 Mar."""
+    """2026-03-02 -> 2 Mar in English, 2. mars in Norwegian (the language's own short day and month)."""
     moment = date.fromisoformat(day)
-    return f"{moment.day} {MONTHS[moment.month - 1]}"
+    locale = _locale()
+    if locale.language == "en":
+        return f"{moment.day} {MONTHS[moment.month - 1]}"
+    return format_skeleton("dMMM", moment, locale=locale)
 
 
 def _busiest(counts: Sequence[Count]) -> Count:
     return max(counts, key=lambda c: c.count)  # the first of equals
 
 
-def _plural(value: int, one: str, many: str) -> str:
-    return f"{number(value)} {one if value == 1 else many}"
-
-
 def checkins_per_day(counts: Sequence[Count]) -> Chart:
     total = sum(c.count for c in counts)
     if total:
         busiest = _busiest(counts)
-        summary = (f"{_plural(total, 'check-in', 'check-ins')} in the last {len(counts)} days. The busiest day was "
-                   f"{short_day(busiest.label)} with {number(busiest.count)}.")
+        summary = " ".join((
+            _na("%(count)s check-in in the last %(days)d days.", "%(count)s check-ins in the last %(days)d days.",
+                total, count=number(total), days=len(counts)),
+            _a("The busiest day was %(day)s with %(count)s.", day=short_day(busiest.label),
+               count=number(busiest.count))))
     else:
-        summary = f"No check-ins in the last {len(counts)} days."
+        summary = _a("No check-ins in the last %(days)d days.", days=len(counts))
     return columns("checkins-per-day-chart", [c.label for c in counts], [{"count": c.count} for c in counts],
                    [COUNT], summary=summary, short_label=short_day)
 
@@ -313,10 +334,11 @@ def checkins_per_hour(counts: Sequence[Count], days: int = DAYS) -> Chart:
     total = sum(c.count for c in counts)
     if total:
         busiest = _busiest(counts)
-        summary = (f"The busiest hour of the day was {busiest.label}, with "
-                   f"{_plural(busiest.count, 'check-in', 'check-ins')} in the last {days} days.")
+        summary = _na("The busiest hour of the day was %(hour)s, with %(count)s check-in in the last %(days)d days.",
+                      "The busiest hour of the day was %(hour)s, with %(count)s check-ins in the last %(days)d days.",
+                      busiest.count, hour=busiest.label, count=number(busiest.count), days=days)
     else:
-        summary = f"No check-ins in the last {days} days."
+        summary = _a("No check-ins in the last %(days)d days.", days=days)
     return columns("checkins-per-hour-chart", [c.label for c in counts], [{"count": c.count} for c in counts],
                    [COUNT], summary=summary, label_last=False)
 
@@ -329,20 +351,27 @@ def sms_per_day(days: Sequence[str], sms: Sequence[SmsDay]) -> Chart:
     totals = {s.key: sum(value.get(s.key, 0) for value in values) for s in series}
     total = sum(totals.values())
     if total:
-        summary = (f"{_plural(total, 'text message', 'text messages')} in the last {len(days)} days: "
-                   + ", ".join(f"{number(count)} {status}" for status, count in totals.items()) + ".")
+        # Translators: %(statuses)s is a list such as "1 sent, 5 delivered, 1 failed, 2 undelivered".
+        summary = _na("%(count)s text message in the last %(days)d days: %(statuses)s.",
+                      "%(count)s text messages in the last %(days)d days: %(statuses)s.", total, count=number(total),
+                      days=len(days), statuses=", ".join(f"{number(count)} {str(SMS_SERIES[status].label).lower()}"
+                                                         for status, count in totals.items()))
     else:
-        summary = f"No text messages in the last {len(days)} days."
+        summary = _a("No text messages in the last %(days)d days.", days=len(days))
     return columns("sms-per-day-chart", days, values, series, summary=summary, short_label=short_day)
 
 
 def refusals(counts: Sequence[Count], days: int = DAYS) -> Chart:
     total = sum(c.count for c in counts)
     if total:
-        summary = (f"{_plural(total, 'check-in was', 'check-ins were')} refused in the last {days} days, most often "
-                   f"for {counts[0].label} ({number(counts[0].count)}).")  # stats sorts by count, largest first
+        # Translators: %(reason)s is a reason's code, such as too_fast; %(reason_count)s how often it was the reason.
+        summary = _na("%(count)s check-in was refused in the last %(days)d days, most often for %(reason)s "
+                      "(%(reason_count)s).",
+                      "%(count)s check-ins were refused in the last %(days)d days, most often for %(reason)s "
+                      "(%(reason_count)s).", total, count=number(total), days=days, reason=counts[0].label,
+                      reason_count=number(counts[0].count))  # stats sorts by count, largest first
     else:
-        summary = f"No check-in was refused in the last {days} days."
+        summary = _a("No check-in was refused in the last %(days)d days.", days=days)
     return rows("refusals-chart", counts, summary=summary)
 
 

@@ -5,9 +5,10 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from kiosk.i18n import admin_form_translations
+from kiosk.i18n import LANGUAGES, admin_form_translations
 from kiosk.i18n import admin_lazy_gettext as _la
 from kiosk.phone import InvalidPhoneError, PhoneNumber
+from kiosk.settings import welcome_key
 
 SIGN_IN_FAILED = _la(
     "The username or password is not right, or the account is locked for a while after too many attempts."
@@ -60,6 +61,10 @@ class PreviewConfirmForm(AdminForm):
     preview_id = HiddenField(validators=[DataRequired()])
 
 
+def _welcome_text(label):
+    return TextAreaField(label, filters=[strip_text], validators=[Optional(), too_long(300)])
+
+
 def _count(label):
     positive = NumberRange(min=1, max=1_000_000, message=_la("Enter a whole number, 1 or more."))
     return IntegerField(label, validators=[InputRequired(_la("Enter a whole number.")), positive])
@@ -70,8 +75,7 @@ class SettingsForm(AdminForm):
 
     COMPANY_NAME = StringField(_la("Company name"), filters=[strip_text],
                                validators=[DataRequired(_la("Enter the company name.")), too_long(100)])
-    WELCOME_TEXT = TextAreaField(_la("Welcome text (optional)"), filters=[strip_text],
-                                 validators=[Optional(), too_long(300)])
+    WELCOME_TEXT = _welcome_text(_la("Welcome text (optional)"))  # the default language's; the view labels it
     ACCENT_COLOR = StringField(_la("Accent colour"), filters=[strip_text],
                                validators=[DataRequired(_la("Enter a colour like #0b5cad.")),
                                            Regexp(r"^#[0-9a-fA-F]{6}$", message=_la("Enter a colour like #0b5cad."))])
@@ -88,6 +92,17 @@ class SettingsForm(AdminForm):
         if field.data:
             field.data = parse_mobile(field.data)
 
+    def without_default_language(self, code):
+        """Drop the default language's own welcome text: WELCOME_TEXT is that language's, labelled by its name."""
+        del self[welcome_key(code)]
+        self.WELCOME_TEXT.label.text = LANGUAGES[code]
+        return self
+
     def values(self):
         """The settings as they should be stored: empty text is no value."""
         return {field.name: field.data or None for field in self if field.name != "csrf_token"}
+
+
+# A welcome text of its own for each kiosk language (WELCOME_TEXT_SV, ...), labelled by the language's own name.
+for _code, _name in LANGUAGES.items():
+    setattr(SettingsForm, welcome_key(_code), _welcome_text(_name))

@@ -16,7 +16,7 @@ from kiosk.db import get_db
 from kiosk.errors import form_status
 from kiosk.i18n import admin_gettext as _a
 from kiosk.phone import mask
-from kiosk.settings import EDITABLE, save_settings, setting
+from kiosk.settings import EDITABLE, default, save_settings, setting, welcome_key
 from kiosk.web import csv_download, local_path
 
 bp = Blueprint("admin", __name__)
@@ -123,6 +123,7 @@ def statistics():
     sms, refusals = stats.sms_per_day(db), stats.refusals_by_reason(db)
     return render_template("admin/statistics.html", per_day=per_day, per_hour=per_hour, sms=sms, refusals=refusals,
                            statuses=stats.SMS_STATUSES, days=stats.DAYS,
+                           status_labels={status: charts.SMS_SERIES[status].label for status in stats.SMS_STATUSES},
                            charts=charts.for_statistics(per_day, per_hour, sms, refusals))
 
 
@@ -153,7 +154,8 @@ def _back_to(path):
 
 @bp.route("/settings", methods=["GET", "POST"])
 def settings():
-    form = forms.SettingsForm(data={key: setting(key) for key in EDITABLE})
+    form = forms.SettingsForm(data={key: setting(key) for key in EDITABLE}).without_default_language(
+        i18n.default_locale())
     if form.validate_on_submit():
         changed = {key: value for key, value in form.values().items() if value != setting(key)}
         if changed:
@@ -161,5 +163,6 @@ def settings():
             audit.record(get_db(), "settings_changed", admin_id=g.admin.id, keys=",".join(sorted(changed)))
         flash(_a("The settings are saved.") if changed else _a("Nothing was changed."), "success")
         return redirect(url_for(".settings"))
-    defaults = {key: current_app.config[key] for key in EDITABLE}
-    return render_template("admin/settings.html", form=form, defaults=defaults), form_status(form)
+    defaults = {key: default(key) for key in EDITABLE}
+    return render_template("admin/settings.html", form=form, defaults=defaults, default_language=i18n.default_locale(),
+                           welcome_key=welcome_key), form_status(form)
