@@ -1,5 +1,5 @@
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kiosk.phone import MOBILE_TYPES, InvalidPhoneError, PhoneNumber, mask
@@ -65,6 +65,9 @@ def test_masked_form_keeps_the_country_code_and_two_last_digits_only():
     assert PhoneNumber("+46701234567").masked == "+46 7** ** **67"
 
 
+# No deadline: phonenumbers loads a region's metadata on first use, which on a loaded machine took longer than
+# hypothesis' 200 ms once; the property is about answers, not speed.
+@settings(deadline=None)
 @given(st.text("0123456789", min_size=4, max_size=13), st.sampled_from(["", "+47", "+46", "+45", "+358", "+44", "+1"]))
 def test_a_number_is_accepted_exactly_when_phonenumbers_calls_it_a_valid_mobile(digits, prefix):
     import phonenumbers
@@ -127,6 +130,7 @@ def test_in_arabic_the_country_code_to_add_is_kept_left_to_right(app):
         assert "\u2066+46\u2069" in error.value.message  # an isolate: never shown as "46+"
 
 
+@settings(deadline=None)
 @given(st.text("0123456789 ", min_size=4, max_size=16), st.sampled_from(["", "+47", "0047", "+47 ", "+46", "0046"]),
        st.sampled_from(["NO", "SE", "DK", "FI", "GB"]))
 def test_the_quick_path_for_home_mobiles_gives_what_phonenumbers_gives(digits, prefix, region):
