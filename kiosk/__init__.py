@@ -17,6 +17,7 @@ from kiosk.messaging import notify, sweeper
 from kiosk.messaging import views as webhook_views
 from kiosk.schools import admin_views as school_admin
 from kiosk.schools import kiosk_views as school_kiosk
+from kiosk.scim import views as scim_views
 from kiosk.walkin import views as kiosk_views
 
 # Each domain's pages sit under one of two shells, whose hooks then cover them: the admin area (sign-in, no-store,
@@ -49,6 +50,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # Twilio cannot send a CSRF token; these routes check Twilio's signature instead (R11, R20).
     csrf.exempt(webhook_views.bp)
     app.register_blueprint(webhook_views.bp, url_prefix="/webhooks")
+    # An identity provider sends a SCIM bearer token, no CSRF token; every SCIM request needs the bearer token.
+    csrf.exempt(scim_views.bp)
+    scim_views.init_app(app)
     app.add_template_filter(db.office_datetime, "local")
     app.add_template_filter(text.sentence, "sentence")
     errors.register_error_handlers(app)

@@ -12,11 +12,12 @@ from flask.cli import AppGroup, with_appcontext
 
 from kiosk import demo, retention
 from kiosk.admin import accounts
-from kiosk.db import clock_time, get_db
+from kiosk.db import clock_time, get_db, office_datetime
 from kiosk.devices import pairing as devices
 from kiosk.hosts import directory
 from kiosk.messaging import sweeper
 from kiosk.phone import InvalidPhoneError, PhoneNumber, mask
+from kiosk.scim import tokens as scim_tokens
 from kiosk.settings import setting
 from kiosk.sms import SmsSendError
 from kiosk.spreadsheet import SpreadsheetError, read_table
@@ -24,6 +25,9 @@ from kiosk.spreadsheet import SpreadsheetError, read_table
 hosts_cli = AppGroup("hosts", help="Keep the host directory: import, export, list.")
 admin_cli = AppGroup("admin", help="Admin accounts.")
 kiosk_cli = AppGroup("kiosk", help="Kiosk tablets: pairing.")
+scim_cli = AppGroup("scim", help="SCIM directory sync (Entra ID, Okta).")
+scim_token_cli = AppGroup("token", help="SCIM bearer tokens: create, list, revoke.")
+scim_cli.add_command(scim_token_cli)
 
 IMPORT_MAX_BYTES = 20 * 1024 * 1024
 IMPORT_MAX_ROWS = 200_000
@@ -34,6 +38,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(hosts_cli)
     app.cli.add_command(admin_cli)
     app.cli.add_command(kiosk_cli)
+    app.cli.add_command(scim_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(purge_command)
     app.cli.add_command(send_test_sms_command)
@@ -160,6 +165,43 @@ def pair_command(name: str) -> None:
     click.echo(f"Pairing code for {code.name}: {code.code} (valid until {clock_time(code.expires_at)}, "
                f"{current_app.config['TIMEZONE']} time)")
     click.echo(f"Open on the tablet: {base}/kiosk/pair?code={code.code}")
+
+
+@scim_token_cli.command("create")
+@click.option("--name", required=True, help="Who holds the token, such as 'Entra ID'.")
+def create_scim_token_command(name: str) -> None:
+    """Create a SCIM bearer token and print it once: it is stored only as a hash."""
+    if not name.strip():
+        raise click.ClickException("Give the token a name, such as --name 'Entra ID'.")
+    token, secret = scim_tokens.create_token(get_db(), name)
+    click.echo(f"Created SCIM token {token.id} ({token.name}):")
+    click.echo(secret)
+    click.echo("This token is shown only now: copy it into the identity provider. "
+               f"Revoke it with: flask --app app scim token revoke {token.id}")
+
+
+@scim_token_cli.command("list")
+def list_scim_tokens_command() -> None:
+    """Show the SCIM tokens: id, name, created, last used, revoked (never the token)."""
+    found = scim_tokens.list_tokens(get_db())
+    if not found:
+        click.echo("There are no SCIM tokens. Create one with: flask --app app scim token create --name NAME")
+        return
+    rows = [("ID", "Name", "Created", "Last used", "Revoked")]
+    rows += [(str(t.id), t.name, office_datetime(t.created_at), office_datetime(t.last_used_at) or "never",
+              office_datetime(t.revoked_at)) for t in found]
+    widths = [max(map(len, column)) for column in zip(*rows, strict=True)]
+    lines = ("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows)
+    click.echo("\n".join(line.rstrip() for line in lines))
+
+
+@scim_token_cli.command("revoke")
+@click.argument("token_id", metavar="ID", type=int)
+def revoke_scim_token_command(token_id: int) -> None:
+    """Revoke the SCIM token ID at once."""
+    if not scim_tokens.revoke_token(get_db(), token_id):
+        raise click.ClickException(f"There is no live SCIM token {token_id} (see: flask --app app scim token list).")
+    click.echo(f"Revoked SCIM token {token_id}.")
 
 
 @click.command("demo")

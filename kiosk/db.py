@@ -362,3 +362,14 @@ def m007_search_departments_and_typos(db: Database) -> None:
         CREATE TRIGGER hosts_version_au AFTER UPDATE OF search ON hosts BEGIN UPDATE search_version SET n = n + 1; END;
         """
     )
+
+
+@migrations()
+def m008_scim_tokens(db: Database) -> None:
+    """Issue 12: bearer tokens of the SCIM API (an identity provider's directory sync). Like a tablet's credential,
+    only a token's SHA-256 is stored; the name says which provider holds it. No personal data."""
+    db.table("scim_tokens").create(
+        {"id": int, "name": str, "token_hash": str, "created_at": str, "last_used_at": str, "revoked_at": str},
+        pk="id", not_null={"name", "token_hash", "created_at"},
+    )
+    db.table("scim_tokens").create_index(["token_hash"], unique=True)
