@@ -218,3 +218,14 @@ def test_the_teacher_hears_reception_was_told_when_the_host_cannot_be_reached(ap
     check_in_with_a_teacher_phone(app, client, db, host)
     assert [s.to for s in sms_outbox] == [app.config["RECEPTION_PHONE"], TEACHER]
     assert sms_outbox[-1].body.endswith("and reception has been told you are here.")
+
+
+def test_when_the_school_visit_is_gone_the_checked_in_page_still_shows_the_sms_status(app, client, db, visit_id):
+    """Deleted by an admin (or past midnight) between the check-in and the page: the teacher still sees who was told,
+    never a dead end."""
+    location = check_in(client, visit_id).headers["Location"]
+    schools.delete_visit(db, visit_id)
+    response = client.get(location)
+    assert response.status_code == 302 and response.location.startswith("/kiosk/visits/")
+    assert get_page(client, response.location).select_one("#visit-status")
+    drain(app)

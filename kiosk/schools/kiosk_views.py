@@ -51,7 +51,9 @@ def group(visit_id):
 @bp.get("/<int:visit_id>/checked-in/<record_id>")
 def checked_in(visit_id, record_id):
     """The visit's SMS status, as after a walk-in, with who has arrived and who is still missing."""
-    visit = schools.get_visit(get_db(), visit_id, today_only=True) or abort(404)
+    visit = schools.get_visit(get_db(), visit_id, today_only=True)
+    if visit is None:  # deleted, or past midnight since the check-in: the status still says who was told
+        return redirect(url_for("kiosk.visit", visit_id=record_id))
     status = checkin.get_visit_status(get_db(), record_id, kiosk_id=g.device.id) or abort(404)
     members = schools.list_members(get_db(), visit_id)
     return render_template("kiosk/school_checked_in.html", visit=visit, visit_id=record_id, status=status,
