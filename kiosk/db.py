@@ -373,3 +373,28 @@ def m008_scim_tokens(db: Database) -> None:
         pk="id", not_null={"name", "token_hash", "created_at"},
     )
     db.table("scim_tokens").create_index(["token_hash"], unique=True)
+
+
+@migrations()
+def m009_scim_users(db: Database) -> None:
+    """Issue 12: hosts provisioned by an identity provider over SCIM (kiosk/scim/users.py). Such a host may come
+    without a usable mobile number: it is then kept inactive, shown as "needs a mobile number", so `phone` may be
+    empty. scim_id marks a host as managed by the sync (read-only in the admin area, skipped by imports); user_name,
+    external_id and the name as the provider sent it (display name and parts, from which `name` is made) are what
+    it matches and compares; scim_active is the active flag it sent, if any (the host is active only when that is
+    not false and the host has a mobile number). Hosts only: nothing about a visitor."""
+    triggers = [sql for (sql,) in db.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' "
+                                              "AND tbl_name = 'hosts'")]
+    db.table("hosts").transform(not_null={"phone": False})  # the table is rebuilt: its triggers are made again
+    db.executescript("".join(f"{sql};\n" for sql in triggers))
+    for column in ("scim_id", "external_id", "user_name", "display_name", "given_name", "family_name",
+                   "formatted_name"):
+        db.table("hosts").add_column(column, str)
+    db.table("hosts").add_column("scim_active", int)
+    db.executescript(
+        """
+        CREATE UNIQUE INDEX hosts_scim_id ON hosts (scim_id);
+        CREATE UNIQUE INDEX hosts_user_name ON hosts (user_name COLLATE NOCASE);
+        CREATE INDEX hosts_external_id ON hosts (external_id);
+        """
+    )

@@ -52,9 +52,12 @@ def fts_query(text):
 
 
 def get_host(db, host_id, *, active_only=True):
-    """The host with this id; a deactivated host only when active_only is False (its old visits, the admin)."""
+    """The host with this id who can be texted; a deactivated host only when active_only is False (its old visits).
+    A host without a mobile number (one the directory sync sent without) is never returned: an SMS for them goes to
+    reception, as for a host who was deleted."""
     rows = db.query(
-        "SELECT id, name, phone, department, email, language FROM hosts WHERE id = ? AND (active OR NOT ?)",
+        "SELECT id, name, phone, department, email, language FROM hosts "
+        "WHERE id = ? AND phone IS NOT NULL AND (active OR NOT ?)",
         [host_id, active_only],
     )
     return next((Host(**row) for row in rows), None)
@@ -181,6 +184,7 @@ class ImportPlan:
     updated: list[HostUpdate] = field(default_factory=list)
     unchanged: int = 0
     missing: list[Host] = field(default_factory=list)  # active hosts the list does not name
+    managed: list[str] = field(default_factory=list)  # names of hosts the directory sync manages: left alone
     rows: list[dict] = field(default_factory=list, repr=False)  # the updated hosts as they will be stored
 
 
@@ -217,11 +221,14 @@ def save_hosts(db, hosts, *, deactivate_missing=False):
 
 
 def plan_hosts(db, hosts):
-    """What save_hosts(db, hosts) would do now, without writing anything (an import preview)."""
+    """What save_hosts(db, hosts) would do now, without writing anything (an import preview). Hosts the directory
+    sync manages (kiosk/scim) are left as the identity provider has them: a row naming one is listed as skipped."""
     existing, by_phone, by_email = {}, {}, {}
-    for stored in db.query("SELECT id, name, phone, department, email, language, active FROM hosts"):
+    for stored in db.query("SELECT id, name, phone, department, email, language, active, "
+                           "scim_id IS NOT NULL AS managed FROM hosts"):
         existing[stored["id"]] = stored
-        by_phone[stored["phone"]] = stored["id"]
+        if stored["phone"]:
+            by_phone[stored["phone"]] = stored["id"]
         if stored["email"]:
             by_email[stored["email"].casefold()] = stored["id"]
     plan, named = ImportPlan(), set()
@@ -233,15 +240,19 @@ def plan_hosts(db, hosts):
             continue
         named.add(host_id)
         stored = existing[host_id]
+        if stored["managed"]:
+            plan.managed.append(stored["name"])
+            continue
         changes = [Change(key, stored[key], value) for key, value in given.items() if stored[key] != value]
         if changes:
             plan.updated.append(HostUpdate(host_id, stored["name"], changes))
             plan.rows.append({**{key: stored[key] for key in HOST_FIELDS}, **given, "id": host_id})
         else:
             plan.unchanged += 1
-    plan.missing = [Host(**{key: row[key] for key in ("id", *HOST_FIELDS)})
-                    for host_id, row in existing.items() if row["active"] and host_id not in named]
+    plan.missing = [Host(**{key: row[key] for key in ("id", *HOST_FIELDS)}) for host_id, row in existing.items()
+                    if row["active"] and not row["managed"] and host_id not in named]
     plan.missing.sort(key=lambda host: fold(host.name))
+    plan.managed.sort(key=fold)
     return plan
 
 
@@ -404,6 +415,7 @@ def _checks(region):
 @dataclass(frozen=True)
 class HostEntry(Host):
     active: bool = True
+    managed: bool = False  # by the directory sync (kiosk/scim): read-only here
 
 
 class HostConflictError(ValueError):
@@ -415,14 +427,14 @@ class HostConflictError(ValueError):
 
 
 # count(*) OVER () gives the number of matches before the LIMIT, in the same query.
-_ALL = "SELECT id, name, phone, department, email, language, active, count(*) OVER () AS total FROM hosts"
-_FOUND = ("SELECT id, name, phone, department, email, language, active, count(*) OVER () AS total FROM hosts "
-          "WHERE id IN (SELECT rowid FROM hosts_fts WHERE hosts_fts MATCH ?)")
+_ENTRY = "id, name, phone, department, email, language, active, scim_id IS NOT NULL AS managed"
+_ALL = f"SELECT {_ENTRY}, count(*) OVER () AS total FROM hosts"  # noqa: S608
+_FOUND = f"{_ALL} WHERE id IN (SELECT rowid FROM hosts_fts WHERE hosts_fts MATCH ?)"  # noqa: S608
 IMPORT_PREVIEW_MINUTES = 15
 
 
 def get_host_entry(db, host_id):
-    rows = db.query("SELECT id, name, phone, department, email, language, active FROM hosts WHERE id = ?", [host_id])
+    rows = db.query(f"SELECT {_ENTRY} FROM hosts WHERE id = ?", [host_id])  # noqa: S608
     return next((HostEntry(**row) for row in rows), None)
 
 
@@ -483,9 +495,17 @@ def set_host_active(db, host_id, active):
 
 
 def set_hosts_active(db, host_ids, active):
-    """Deactivate or reactivate these hosts; returns how many there were."""
-    return db.execute("UPDATE hosts SET active = ?, updated_at = ? WHERE id IN (SELECT value FROM json_each(?))",
-                      [int(active), timestamp(), json.dumps(list(host_ids))]).rowcount
+    """Deactivate or reactivate these hosts; returns how many there were. A host without a mobile number stays
+    inactive: the kiosk could not text them."""
+    return db.execute("UPDATE hosts SET active = ?, updated_at = ? WHERE id IN (SELECT value FROM json_each(?)) "
+                      "AND (phone IS NOT NULL OR NOT ?)",
+                      [int(active), timestamp(), json.dumps(list(host_ids)), int(active)]).rowcount
+
+
+def unmanaged(db, host_ids):
+    """Those of `host_ids` that the admin area may change: not managed by the directory sync."""
+    return [row["id"] for row in db.query("SELECT id FROM hosts WHERE id IN (SELECT value FROM json_each(?)) "
+                                          "AND scim_id IS NULL", [json.dumps(list(host_ids))])]
 
 
 def delete_host(db, host_id):
@@ -524,3 +544,56 @@ def take_import_preview(db, preview_id, *, admin_id):
     """The hosts of this admin's unexpired preview, which is deleted; None when there is no such preview."""
     with write_transaction(db):
         return previews.take(db, "import_previews", "hosts", preview_id, admin_id=admin_id)
+
+
+# The directory sync (kiosk/scim): hosts an identity provider manages
+
+MANAGED_FIELDS = ("scim_id", "external_id", "user_name", "display_name", "given_name", "family_name", "formatted_name",
+                  "scim_active")
+_MANAGED = ", ".join(("id", *HOST_FIELDS, *MANAGED_FIELDS, "active", "created_at", "updated_at"))
+
+
+def get_managed_host(db, scim_id):
+    """The stored fields of the host the directory sync knows by `scim_id`, as a dict, or None."""
+    rows = db.query(f"SELECT {_MANAGED} FROM hosts WHERE scim_id = ?", [scim_id])  # noqa: S608
+    return next(iter(rows), None)
+
+
+def managed_hosts(db, where="", params=()):
+    """The stored fields of every host the directory sync manages (and matches `where`, SQL over hosts' columns)."""
+    sql = f"SELECT {_MANAGED} FROM hosts WHERE scim_id IS NOT NULL {'AND ' + where if where else ''} ORDER BY id"  # noqa: S608
+    return list(db.query(sql, params))
+
+
+def save_managed_host(db, host):
+    """Add or overwrite the host the directory sync knows by host["scim_id"] (a dict of HOST_FIELDS and
+    MANAGED_FIELDS); returns its id. A new one takes over a host of the spreadsheet era with the same e-mail address
+    or mobile number, so switching an office to the sync keeps its hosts (and their visits' statistics). A mobile
+    number another host has is not taken: the host is kept without one, inactive. The host is active when the
+    provider says so and it has a mobile number. Raises HostConflictError("user_name") when another managed host
+    has the user name. scim_active None (the provider sent no `active`) counts as active."""
+    with write_transaction(db):
+        row = get_managed_host(db, host["scim_id"])
+        host_id = row["id"] if row else _adoptable(db, host)
+        if db.execute("SELECT 1 FROM hosts WHERE user_name = ? COLLATE NOCASE AND id IS NOT ?",
+                      [host["user_name"], host_id]).fetchone():
+            raise HostConflictError("user_name")
+        phone = host.get("phone")
+        if phone and db.execute("SELECT 1 FROM hosts WHERE phone = ? AND id IS NOT ?", [phone, host_id]).fetchone():
+            phone = None
+        fields = {key: host.get(key) for key in (*HOST_FIELDS, *MANAGED_FIELDS)} | {"phone": phone}
+        provider_active = fields["scim_active"] is None or bool(fields["scim_active"])
+        fields |= {"active": int(provider_active and phone is not None), "updated_at": timestamp(),
+                   "search": search_key(fields["name"], fields["department"])}
+        if host_id is None:
+            return db["hosts"].insert({**fields, "created_at": fields["updated_at"]}).last_pk
+        db["hosts"].update(host_id, fields)
+        return host_id
+
+
+def _adoptable(db, host):
+    """The id of a host not yet managed by the sync with the same e-mail address or mobile number, or None."""
+    row = db.execute("SELECT id FROM hosts WHERE scim_id IS NULL AND (phone = ? OR lower(email) = lower(?)) "
+                     "ORDER BY phone = ? DESC LIMIT 1", [host.get("phone"), host.get("email"), host.get("phone")]
+                     ).fetchone()
+    return row[0] if row else None

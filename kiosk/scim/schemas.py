@@ -1,6 +1,7 @@
 """The static discovery documents of RFC 7643 §5–7: what this SCIM service supports, its resource types, schemas.
 
-Only what the host directory keeps is described; the Users resource that reads and writes it is the next slice.
+Only what the host directory keeps is described (kiosk/scim/users.py reads and writes it). Groups are not served:
+they are not announced here, and /Groups answers 501.
 """
 
 from typing import Any
@@ -11,7 +12,6 @@ CONFIG_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
 RESOURCE_TYPE_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
 SCHEMA_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Schema"
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
-GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
 ENTERPRISE_USER_SCHEMA = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 MAX_RESULTS = 200
 
@@ -41,7 +41,7 @@ def _resource_type(name: str, endpoint: str, schema: str, extensions: list[str])
         "id": name,
         "name": name,
         "endpoint": endpoint,
-        "description": f"{name} account" if name == "User" else "Group",
+        "description": "A host of the kiosk's directory",
         "schema": schema,
         "schemaExtensions": [{"schema": extension, "required": False} for extension in extensions],
         "meta": {"resourceType": "ResourceType", "location": f"{PREFIX}/ResourceTypes/{name}"},
@@ -50,7 +50,6 @@ def _resource_type(name: str, endpoint: str, schema: str, extensions: list[str])
 
 RESOURCE_TYPES = {
     "User": _resource_type("User", "/Users", USER_SCHEMA, [ENTERPRISE_USER_SCHEMA]),
-    "Group": _resource_type("Group", "/Groups", GROUP_SCHEMA, []),
 }
 
 
@@ -74,7 +73,6 @@ def _attribute(name: str, kind: str = "string", *, required: bool = False, multi
 def _multi_valued(name: str, description: str, types: list[str]) -> dict[str, Any]:
     return _attribute(name, "complex", multi=True, description=description, sub=[
         _attribute("value", description=f"The {description.lower()}."),
-        _attribute("display", description="A human-readable name."),
         _attribute("type", canonical=types, description="A label for its function."),
         _attribute("primary", "boolean", description="The primary value."),
     ])
@@ -107,9 +105,6 @@ SCHEMAS = {
     ]),
     ENTERPRISE_USER_SCHEMA: _schema(ENTERPRISE_USER_SCHEMA, "EnterpriseUser", "Enterprise User", [
         _attribute("department", description="The host's department, shown and searched on the kiosk."),
-    ]),
-    GROUP_SCHEMA: _schema(GROUP_SCHEMA, "Group", "Group (not supported yet)", [
-        _attribute("displayName", required=True, description="A human-readable name for the Group."),
     ]),
 }
 

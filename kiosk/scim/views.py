@@ -1,4 +1,4 @@
-"""The SCIM 2.0 API at /scim/v2 (RFC 7644): discovery documents now; Users is the next slice, Groups answers 501.
+"""The SCIM 2.0 API at /scim/v2 (RFC 7644): discovery documents and Users (kiosk/scim/users.py); Groups answers 501.
 
 Every request needs `Authorization: Bearer <token>` of an unrevoked SCIM token (kiosk/scim/tokens.py). The blueprint
 is CSRF-exempt (an identity provider sends no CSRF token; the bearer token is the check); every answer, an error
@@ -6,12 +6,16 @@ included, is application/scim+json and no-store.
 """
 
 import logging
+from collections.abc import Mapping
 
-from flask import Blueprint, Flask, Response, request
+from flask import Blueprint, Flask, Response, current_app, g, request
+from scim2_models import InvalidSyntaxException, InvalidValueException, SCIMException
 
 from kiosk import errors
+from kiosk.admin import audit
 from kiosk.db import get_db
-from kiosk.scim import schemas, tokens
+from kiosk.hosts import directory
+from kiosk.scim import schemas, tokens, users
 from kiosk.scim.errors import PREFIX, scim_error, scim_response
 
 bp = Blueprint("scim", __name__)
@@ -53,6 +57,7 @@ def require_token() -> Response | None:
         response = scim_error(401, "A valid bearer token is required.")
         response.headers["WWW-Authenticate"] = 'Bearer realm="scim"'
         return response
+    g.scim_token = token
     return None
 
 
@@ -89,13 +94,102 @@ def schema(schema_id: str) -> Response:
     return scim_response(found) if found else scim_error(404, f"No schema {schema_id}.")
 
 
-@bp.route("/Users", methods=["GET", "POST"])
-@bp.route("/Users/<user_id>", methods=["GET", "PUT", "PATCH", "DELETE"])
-def users(user_id: str | None = None) -> Response:
-    return scim_error(501, "Users are not built yet.")
+@bp.errorhandler(SCIMException)
+def refused(error: SCIMException) -> Response:
+    return scim_error(error.status, error.detail, error.scim_type or None)
+
+
+def _region() -> str:
+    return str(current_app.config["DEFAULT_REGION"])
+
+
+def _body() -> object:
+    body = request.get_json(force=True, silent=True)
+    if not isinstance(body, dict):
+        raise InvalidSyntaxException(detail="The request body must be a JSON object.")
+    return body
+
+
+def _user_response(user: users.UserResource, status: int = 200) -> Response:
+    parameters = users.response_parameters(request.args.get("attributes"), request.args.get("excludedAttributes"))
+    response = scim_response(users.dump(user, parameters), status)
+    response.headers["Location"] = request.host_url.rstrip("/") + str(user.meta.location if user.meta else "")
+    return response
+
+
+def _count(query: Mapping[str, str], name: str, default: int) -> int:
+    text = query.get(name, "")
+    try:
+        return int(text) if text else default
+    except ValueError:
+        raise InvalidValueException(detail=f"{name} must be a whole number.") from None
+
+
+@bp.get("/Users")
+def list_users() -> Response:
+    return _list(request.args)
+
+
+@bp.post("/Users/.search")
+@bp.post("/.search")
+def search_users() -> Response:
+    """The same query as GET /Users, its parameters in a SearchRequest body (RFC 7644 §3.4.3); at the root too,
+    since users are the only resources."""
+    body = _body()
+    assert isinstance(body, dict)
+    return _list({key: str(value) if not isinstance(value, list) else ",".join(map(str, value))
+                  for key, value in body.items() if key != "schemas" and value is not None})
+
+
+def _list(query: Mapping[str, str]) -> Response:
+    parameters = users.response_parameters(query.get("attributes"), query.get("excludedAttributes"))
+    page = users.list_users(get_db(), query.get("filter"), _count(query, "startIndex", 1),
+                            min(_count(query, "count", schemas.MAX_RESULTS), schemas.MAX_RESULTS))
+    return scim_response({"schemas": [schemas.LIST_RESPONSE], "totalResults": page.total,
+                          "startIndex": page.start_index, "itemsPerPage": len(page.users),
+                          "Resources": [users.dump(user, parameters) for user in page.users]})
+
+
+@bp.post("/Users")
+def create_user() -> Response:
+    user = users.create_user(get_db(), _body(), region=_region())
+    _audit("scim_user_created", user)
+    return _user_response(user, 201)
+
+
+@bp.get("/Users/<user_id>")
+def get_user(user_id: str) -> Response:
+    return _user_response(users.get_user(get_db(), user_id))
+
+
+@bp.put("/Users/<user_id>")
+def replace_user(user_id: str) -> Response:
+    user = users.replace_user(get_db(), user_id, _body(), region=_region())
+    _audit("scim_user_replaced", user)
+    return _user_response(user)
+
+
+@bp.patch("/Users/<user_id>")
+def patch_user(user_id: str) -> Response:
+    user = users.patch_user(get_db(), user_id, _body(), region=_region())
+    _audit("scim_user_patched", user)
+    return _user_response(user)
+
+
+@bp.delete("/Users/<user_id>")
+def delete_user(user_id: str) -> Response:
+    host_id = users.delete_user(get_db(), user_id)
+    audit.record(get_db(), "scim_user_deleted", scim_token=g.scim_token.id, host=host_id)
+    return Response(status=204)
+
+
+def _audit(action: str, user: users.UserResource) -> None:
+    """Ids only: which token changed which host."""
+    host = directory.get_managed_host(get_db(), str(user.id))
+    audit.record(get_db(), action, scim_token=g.scim_token.id, host=host["id"] if host else None)
 
 
 @bp.route("/Groups", methods=["GET", "POST"])
 @bp.route("/Groups/<group_id>", methods=["GET", "PUT", "PATCH", "DELETE"])
 def groups(group_id: str | None = None) -> Response:
-    return scim_error(501, "Groups are not built yet.")
+    return scim_error(501, "Groups are not built: provision users only (docs/scim.md).")
