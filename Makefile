@@ -63,6 +63,7 @@ bench: $(VENV)/.dev
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/roster.py
 	$(BIN)/python bench/xlsx_import.py
+	$(BIN)/python bench/scim.py
 
 # About twelve minutes: six faults side by side under gunicorn, with the default SMS timings (bench/README.md).
 faults: $(VENV)/.dev

@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.wrappers import Response as BaseResponse
 
 from kiosk import cli, config, db, errors, headers, i18n, retention, settings, sms, text
+from kiosk.admin import oidc
 from kiosk.admin import views as admin_views
 from kiosk.devices import views as device_views
 from kiosk.hosts import views as host_views
@@ -17,6 +18,7 @@ from kiosk.messaging import notify, sweeper
 from kiosk.messaging import views as webhook_views
 from kiosk.schools import admin_views as school_admin
 from kiosk.schools import kiosk_views as school_kiosk
+from kiosk.scim import admin_views as scim_admin
 from kiosk.scim import views as scim_views
 from kiosk.walkin import views as kiosk_views
 
@@ -26,6 +28,7 @@ from kiosk.walkin import views as kiosk_views
 admin_views.bp.register_blueprint(host_views.bp, url_prefix="/hosts")
 admin_views.bp.register_blueprint(device_views.bp, url_prefix="/kiosks")
 admin_views.bp.register_blueprint(school_admin.bp, url_prefix="/schools")
+admin_views.bp.register_blueprint(scim_admin.bp, url_prefix="/directory-sync")
 kiosk_views.bp.register_blueprint(school_kiosk.bp, url_prefix="/school")
 
 csrf = CSRFProtect()
@@ -44,6 +47,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     sms.init_app(app)
     notify.init_app(app)
     retention.init_app(app)
+    oidc.init_app(app)
     sweeper.init_app(app)
     app.register_blueprint(kiosk_views.bp, url_prefix="/kiosk")
     app.register_blueprint(admin_views.bp, url_prefix="/admin")

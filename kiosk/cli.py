@@ -133,7 +133,8 @@ def list_hosts_command() -> None:
         click.echo("The directory is empty. Add hosts with: flask hosts import FILE")
         return
     rows = [("ID", "Name", "Phone", "Department", "Language")]
-    rows += [(str(h.id), h.name, mask(h.phone), h.department or "", h.language or "") for h in hosts]
+    rows += [(str(h.id), h.name, mask(h.phone) if h.phone else "needs a mobile number", h.department or "",
+              h.language or "") for h in hosts]
     widths = [max(map(len, column)) for column in zip(*rows, strict=True)]
     lines = ("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows)
     click.echo("\n".join(line.rstrip() for line in lines))

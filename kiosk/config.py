@@ -93,11 +93,26 @@ SETTINGS = {
     "SCHOOL_VISIT_KEEP_DAYS": Setting(0, int),
     # The version of the privacy policy that an apprenticeship consent is given under, kept with each consent.
     "CONSENT_POLICY_VERSION": Setting("1", str),
+    # OIDC sign-in for the admin area (issue 12, docs/oidc.md): the provider, this app's registration with it, and who
+    # may enter. Nobody may while neither OIDC_ADMIN_GROUP nor OIDC_ALLOWED_DOMAINS is set (the check below says so).
+    # LOCAL_LOGIN=0 hides the password form; `flask --app app admin create` still works, for break-glass.
+    "OIDC_ISSUER": Setting(None, str),
+    "OIDC_CLIENT_ID": Setting(None, str),
+    "OIDC_CLIENT_SECRET": Setting(None, str),
+    "OIDC_ADMIN_GROUP": Setting(None, str),
+    "OIDC_ALLOWED_DOMAINS": Setting(None),
+    "OIDC_NAME": Setting(None, str),  # the sign-in button's "Sign in with ...", such as "Microsoft"
+    "OIDC_SCOPES": Setting("openid email profile", str),  # Okta's org authorization server sends groups for "groups"
+    "LOCAL_LOGIN": Setting(1, bool),
 }
 DEFAULTS = {name: setting.default for name, setting in SETTINGS.items()}
 
 # Twilio's own variable names, read without the KIOSK_ prefix.
 TWILIO_ENV = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM", "TWILIO_MESSAGING_SERVICE_SID")
+# Read exactly as written: from_prefixed_env() parses JSON, which would turn a secret such as 1e5 into 100000.0.
+VERBATIM_ENV = ("OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "OIDC_ADMIN_GROUP")
+OIDC_REQUIRED = ("OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET")
+_DOMAIN = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+")
 
 
 class ConfigError(Exception):
@@ -109,6 +124,7 @@ def load(app: Flask, test_config: Mapping[str, Any] | None = None) -> None:
     if test_config is None:
         app.config.from_prefixed_env("KIOSK")
         app.config.update({key: os.environ[key] for key in TWILIO_ENV if os.environ.get(key)})
+        app.config.update({key: os.environ[f"KIOSK_{key}"] for key in VERBATIM_ENV if os.environ.get(f"KIOSK_{key}")})
     else:
         app.config.update(test_config)
     _normalise(app)
@@ -122,6 +138,10 @@ def _normalise(app: Flask) -> None:
     cfg["LOG_LEVEL"] = (cfg["LOG_LEVEL"] or "INFO").upper()
     if isinstance(cfg["ALLOWED_COUNTRIES"], str):
         cfg["ALLOWED_COUNTRIES"] = tuple(c.strip().upper() for c in cfg["ALLOWED_COUNTRIES"].split(",") if c.strip())
+    domains = cfg["OIDC_ALLOWED_DOMAINS"] or ()
+    if isinstance(domains, str):
+        domains = domains.split(",")
+    cfg["OIDC_ALLOWED_DOMAINS"] = tuple(str(d).strip().lstrip("@").lower() for d in domains if str(d).strip())
     if not cfg["DATABASE"]:
         cfg["DATABASE"] = str(Path(app.instance_path) / "kiosk.db")
     if not cfg["SMS_BACKEND"]:
@@ -159,11 +179,13 @@ def _cookies(cfg: Config) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
         DEVICE_COOKIE_NAME="__Host-kiosk_device" if secure else "kiosk_device",
+        # A sign-in with the OIDC provider under way (kiosk/admin/oidc.py): SameSite=Lax, for the provider's redirect.
+        OIDC_COOKIE_NAME="__Host-oidc_sign_in" if secure else "velkommen_oidc_sign_in",
     )
 
 
 def _check(cfg: Config) -> None:
-    problems = [*_backend_problems(cfg), *_region_problems(cfg), *_value_problems(cfg)]
+    problems = [*_backend_problems(cfg), *_region_problems(cfg), *_value_problems(cfg), *_sign_in_problems(cfg)]
     if problems:
         raise ConfigError("Velkommen cannot start:\n  " + "\n  ".join(problems))
 
@@ -227,6 +249,33 @@ def _value_problems(cfg: Config) -> Iterator[str]:
         yield f"KIOSK_TIMEZONE {cfg['TIMEZONE']!r} is not a time zone name, such as Europe/Oslo."
     if not is_colour(cfg["ACCENT_COLOR"]):
         yield "KIOSK_ACCENT_COLOR must be a colour written #rrggbb, like #0b5cad."
+
+
+def oidc_configured(cfg: Mapping[str, Any]) -> bool:
+    """True when OIDC sign-in is set up: the provider, the client id and its secret."""
+    return all(cfg[key] for key in OIDC_REQUIRED)
+
+
+def _sign_in_problems(cfg: Config) -> Iterator[str]:
+    """OIDC settings that cannot work, and a configuration that lets nobody into the admin area. The messages name
+    settings, never the client secret's value."""
+    missing = [f"KIOSK_{key}" for key in OIDC_REQUIRED if not cfg[key]]
+    if 0 < len(missing) < len(OIDC_REQUIRED):
+        yield (f"OIDC sign-in needs KIOSK_OIDC_ISSUER, KIOSK_OIDC_CLIENT_ID and KIOSK_OIDC_CLIENT_SECRET: "
+               f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set.")
+    if not all(_DOMAIN.fullmatch(domain) for domain in cfg["OIDC_ALLOWED_DOMAINS"]):
+        yield "KIOSK_OIDC_ALLOWED_DOMAINS must list e-mail domains separated by commas, such as example.com,example.no."
+    if oidc_configured(cfg):
+        if not cfg["OIDC_ADMIN_GROUP"] and not cfg["OIDC_ALLOWED_DOMAINS"]:
+            yield ("OIDC sign-in is set up, but nobody may use it: set KIOSK_OIDC_ADMIN_GROUP (a group or app role "
+                   "that admins have) or KIOSK_OIDC_ALLOWED_DOMAINS (e-mail domains whose accounts may enter).")
+        if "openid" not in str(cfg["OIDC_SCOPES"]).split():
+            yield "KIOSK_OIDC_SCOPES must include openid, such as: openid email profile."
+        if not str(cfg["OIDC_ISSUER"]).startswith("https://") and not (cfg["DEMO"] or cfg.get("TESTING")):
+            yield "KIOSK_OIDC_ISSUER must start with https://: the sign-in is only as safe as the way to the provider."
+    elif not cfg["LOCAL_LOGIN"]:
+        yield ("KIOSK_LOCAL_LOGIN=0 switches off passwords, but OIDC sign-in is not set up, so nobody could sign in. "
+               "Set KIOSK_OIDC_ISSUER, KIOSK_OIDC_CLIENT_ID and KIOSK_OIDC_CLIENT_SECRET, or KIOSK_LOCAL_LOGIN=1.")
 
 
 def is_colour(value: object) -> bool:

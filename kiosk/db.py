@@ -27,11 +27,17 @@ FTS5_SECURE_DELETE = sqlite3.sqlite_version_info >= (3, 44)
 
 def connect(path: str) -> Database:
     conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT)
+    # Unicode case folding for SQL (SQLite's lower() folds ASCII only): ØDEGÅRD matches ødegård (kiosk/scim/filters.py).
+    conn.create_function("casefold", 1, _casefold, deterministic=True)
     db = Database(conn)
     db.execute("PRAGMA foreign_keys = ON")
     # Overwrite deleted rows with zeros, so purged personal data leaves no bytes behind in the file.
     db.execute("PRAGMA secure_delete = ON")
     return db
+
+
+def _casefold(value: str | bytes | int | float | None) -> str | bytes | int | float | None:
+    return value.casefold() if isinstance(value, str) else value
 
 
 def get_db() -> Database:
@@ -398,3 +404,12 @@ def m009_scim_users(db: Database) -> None:
         CREATE INDEX hosts_external_id ON hosts (external_id);
         """
     )
+
+
+@migrations()
+def m010_oidc_admins(db: Database) -> None:
+    """Issue 12: an admin who signs in with the OIDC provider is known by the provider (issuer) and its id for them
+    (subject), never by e-mail, which can change. Such an admin has no usable password; a local admin has NULL here."""
+    db.table("admins").add_column("oidc_issuer", str)
+    db.table("admins").add_column("oidc_subject", str)
+    db.execute("CREATE UNIQUE INDEX admins_oidc ON admins (oidc_issuer, oidc_subject)")

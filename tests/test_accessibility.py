@@ -9,6 +9,7 @@ import pytest
 
 from kiosk.db import get_db
 from kiosk.devices import pairing as devices
+from kiosk.hosts.directory import save_managed_host
 from kiosk.schools import visits as schools
 from tests.browser import (
     KARI,
@@ -152,6 +153,19 @@ def admin_screens(page, live):
     yield "settings"
     page.goto(f"{live.url}/admin/schools/")
     yield "school visits"
+    with live.app_context():  # a host from the directory sync, without a mobile number
+        synced = save_managed_host(get_db(), {"scim_id": "axe", "user_name": "axe@example.no", "name": "Per Synk",
+                                              "phone": None, "scim_active": True})
+    page.goto(f"{live.url}/admin/hosts")
+    yield "hosts with a synced host"
+    page.goto(f"{live.url}/admin/hosts/{synced}")
+    yield "synced host (read-only, needs a mobile number)"
+    page.goto(f"{live.url}/admin/directory-sync")
+    page.get_by_label("Name of the token").fill("Entra ID")
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").last.click()
+    expect(page.locator("#new-token")).to_be_visible()
+    yield "directory sync with a new token"
 
 
 def test_admin_screens_have_no_axe_violations(browser, admin, live, visit_id):

@@ -28,14 +28,15 @@ from tests.helpers import (
 GET_PAGES = ["/admin/", "/admin/hosts", "/admin/hosts/new", "/admin/hosts/1", "/admin/hosts/1/delete",
              "/admin/hosts/import", "/admin/hosts/export", "/admin/kiosks", "/admin/statistics", "/admin/audit",
              "/admin/settings", "/admin/schools/", "/admin/schools/new", "/admin/schools/consents",
-             "/admin/schools/consents.csv", "/admin/statistics.csv"]
+             "/admin/schools/consents.csv", "/admin/statistics.csv", "/admin/directory-sync"]
 DOWNLOADS = ("/admin/hosts/export", "/admin/schools/consents.csv", "/admin/statistics.csv")
 POST_URLS = ["/admin/login", "/admin/logout", "/admin/hosts/new", "/admin/hosts/1", "/admin/hosts/1/deactivate",
              "/admin/hosts/1/reactivate", "/admin/hosts/1/delete", "/admin/hosts/selected", "/admin/hosts/import",
              "/admin/hosts/import/confirm",
              "/admin/kiosks/pair", "/admin/kiosks/1/rename", "/admin/kiosks/1/revoke", "/admin/alerts/1/resolve",
              "/admin/settings", "/admin/schools/new", "/admin/schools/confirm", "/admin/schools/1/delete",
-             "/admin/schools/consents/1/withdraw"]
+             "/admin/schools/consents/1/withdraw", "/admin/directory-sync/tokens",
+             "/admin/directory-sync/tokens/1/revoke"]
 
 
 @pytest.fixture
@@ -59,7 +60,9 @@ def admin_rules(app, method):
 
 
 def test_every_admin_route_is_in_the_access_control_tests(app):
-    assert admin_rules(app, "GET") == sorted([*GET_PAGES, "/admin/login", "/admin/language/<code>"])
+    # Open to everyone: the sign-in page, the language picker and OIDC sign-in's two ends (tests/test_oidc.py).
+    assert admin_rules(app, "GET") == sorted([*GET_PAGES, "/admin/login", "/admin/language/<code>",
+                                              "/admin/login/oidc", "/admin/login/oidc/callback"])
     assert admin_rules(app, "POST") == sorted(POST_URLS)
 
 

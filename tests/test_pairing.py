@@ -106,12 +106,12 @@ def test_kiosk_pair_command_prints_a_code_and_a_link(runner, app, monkeypatch):
     monkeypatch.delenv("KIOSK_BIND", raising=False)
     with freeze_time("2026-12-03 09:00:00"):
         result = runner.invoke(args=["kiosk", "pair", "--name", "Reception left"])
-    assert result.exit_code == 0
-    code = re.search(r"Pairing code for Reception left: (\w{4}-\w{4})", result.output).group(1)
-    assert "(valid until 10:10, Europe/Oslo time)" in result.output  # 09:10 UTC on the office clock
-    assert f"http://127.0.0.1:8000/kiosk/pair?code={code}" in result.output
-    with app.app_context():
-        assert devices.pairing_code_name(get_db(), code) == "Reception left"
+        assert result.exit_code == 0
+        code = re.search(r"Pairing code for Reception left: (\w{4}-\w{4})", result.output).group(1)
+        assert "(valid until 10:10, Europe/Oslo time)" in result.output  # 09:10 UTC on the office clock
+        assert f"http://127.0.0.1:8000/kiosk/pair?code={code}" in result.output
+        with app.app_context():  # within the code's ten minutes (it was made at a frozen time)
+            assert devices.pairing_code_name(get_db(), code) == "Reception left"
 
 
 def test_kiosk_pair_command_links_to_the_address_gunicorn_listens_on(runner, monkeypatch):

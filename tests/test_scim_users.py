@@ -3,6 +3,8 @@
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kiosk.hosts import directory
 from kiosk.scim import tokens
@@ -305,6 +307,15 @@ def listing(scim, query):
     ('filter=emails[type eq "work" and value eq "user0@example.no"]', ["user0@example.no"]),
     ('filter=displayName sw "User" and not (userName eq "user1@example.no")', ["user0@example.no", "user2@example.no"]),
     ('filter=userName eq "nobody@example.no"', []),
+    ('filter=displayName co "SER 1"', ["user1@example.no"]),  # any case
+    ('filter=name.givenName pr', ["user0@example.no", "user1@example.no", "user2@example.no"]),
+    ('filter=displayName ew "2" or externalId sw "Ext-0"', ["user0@example.no", "user2@example.no"]),
+    ('filter=phoneNumbers[type eq "mobile" and value eq "%2B4741234501"]', ["user1@example.no"]),
+    ('filter=emails[type eq "home"]', []),  # the one address kept is answered as work
+    ('filter=active eq true and not (displayName gt "User 0")', ["user0@example.no"]),
+    ('filter=title eq "Boss"', []),  # an attribute the kiosk does not keep matches nothing
+    ('filter=urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq "engineering"',
+     ["user0@example.no", "user1@example.no", "user2@example.no"]),
     ("", ["user0@example.no", "user1@example.no", "user2@example.no"]),
 ])
 def test_filters(scim, three_users, query, expected):
@@ -313,12 +324,20 @@ def test_filters(scim, three_users, query, expected):
     assert body["totalResults"] == len(expected)
 
 
+def test_filters_fold_case_beyond_ascii(scim):
+    create(scim, displayName="Åse Ødegård", userName="ase@example.no", emails=None, externalId="ase",
+           phoneNumbers=None)
+    assert listing(scim, 'filter=displayName sw "ÅSE ØDE"')["totalResults"] == 1
+
+
 def test_pages(scim, three_users):
     body = listing(scim, "startIndex=2&count=1")
     assert (body["totalResults"], body["startIndex"], body["itemsPerPage"]) == (3, 2, 1)
     assert [user["userName"] for user in body["Resources"]] == ["user1@example.no"]
     assert listing(scim, "count=0")["Resources"] == [] and listing(scim, "count=0")["totalResults"] == 3
     assert listing(scim, "startIndex=0")["startIndex"] == 1  # below 1 counts as 1 (RFC 7644 §3.4.2.4)
+    past = listing(scim, "startIndex=9")
+    assert (past["totalResults"], past["Resources"]) == (3, [])
     scim_error(scim("GET", "/Users?count=many"), 400, "invalidValue")
 
 
@@ -375,3 +394,40 @@ def test_the_upgrade_to_synced_hosts_keeps_every_host_visit_and_search_word(tmp_
     directory.update_host(db, 8, {"name": "Kari Berg", "phone": "+4741200007"})
     assert [host["name"] for host in directory.search_hosts(db, "kari", limit=5)] == ["Kari Berg"]
     assert directory.search_hosts(db, "ola nordmann 7", limit=5) == []
+
+
+# R38: no input yields a 500
+
+
+def _scim_values():
+    scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=30),
+                        st.sampled_from(["False", "TRUE", "+47 412 34 567", "mobile", "work", "=1+1", "nb-NO"]))
+    return st.recursive(scalars, lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(st.sampled_from(["value", "type", "primary", "givenName", "familyName", "department",
+                                         "display", "op", "path", "x"]), inner, max_size=4)), max_leaves=12)
+
+
+USER_KEYS = st.sampled_from(["schemas", "userName", "USERNAME", "displayName", "name", "active", "emails",
+                             "phoneNumbers", "preferredLanguage", "externalId", "id", "meta", "title", ENTERPRISE])
+PATHS = st.sampled_from(["active", "displayName", 'phoneNumbers[type eq "mobile"].value', "emails", "name.givenName",
+                         f"{ENTERPRISE}:department", "phoneNumbers[", "userName", "", "x.y.z", "meta.created"])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(user=st.dictionaries(USER_KEYS, _scim_values(), max_size=4),
+       operations=st.lists(st.fixed_dictionaries({"op": st.sampled_from(["add", "Replace", "REMOVE", "move", 1]),
+                                                  "path": PATHS, "value": _scim_values()}), max_size=3),
+       user_name=st.text(min_size=1, max_size=20), query=st.text(max_size=40))
+def test_r38_no_user_patch_or_filter_yields_a_500(scim, user, operations, user_name, query):
+    created = scim("POST", "/Users", {"schemas": [USER, ENTERPRISE], "userName": user_name, **user})
+    assert created.status_code in (201, 400, 409), created.get_json()
+    assert created.get_json()["schemas"]
+    if created.status_code == 201:
+        user_id = created.get_json()["id"]
+        patched = scim("PATCH", f"/Users/{user_id}", {"schemas": [PATCH], "Operations": operations})
+        assert patched.status_code in (200, 400, 409), patched.get_json()
+        assert scim("DELETE", f"/Users/{user_id}").status_code == 204
+    for params in ({"filter": query}, {"attributes": query}, {"startIndex": query}):
+        listed = scim("GET", "/Users", query_string=params)
+        assert listed.status_code in (200, 400), (params, listed.get_json())

@@ -104,8 +104,9 @@ def _take_attempt(db, username):
     minute, doubling per failure, at most 1 h. None for an unknown username."""
     limit = current_app.config["LOGIN_MAX_FAILURES"]
     with write_transaction(db):
+        # An admin of the OIDC provider has no password: to this form, such a username does not exist.
         row = db.execute("SELECT id, username, password_hash, locked_until, failed_logins FROM admins "
-                         "WHERE username = ?", [username]).fetchone()
+                         "WHERE username = ? AND oidc_subject IS NULL", [username]).fetchone()
         if row is None:
             return None
         admin_id, name, password_hash, locked_until, failures = row
@@ -138,6 +139,48 @@ def _signed_in(db, admin_id, password_hash, password):
         changes["password_hash"] = hasher.hash(password)
     db["admins"].update(admin_id, changes)
     audit.record(db, "sign_in", admin_id=admin_id)
+
+
+# Admins of the OIDC provider (kiosk/admin/oidc.py decides who may enter)
+
+UNUSABLE_HASH = "!"  # not an Argon2 hash, so it verifies nothing; authenticate() does not even read these rows
+SSO_SUFFIX = " (SSO)"  # a space and brackets: no `admin create` username looks like this
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def oidc_admin(db, issuer, subject, label):
+    """The admin this provider account is (the issuer and its subject id: a changed e-mail is the same admin), made
+    on its first sign-in; returns (Admin, created). The username is `label` (an e-mail address) + " (SSO)", kept up
+    to date, for the admin area's header and audit log; the log records ids only (R31)."""
+    label = _CONTROL.sub("", label or "").strip()[:200] or "admin"
+    with write_transaction(db):
+        row = query_one(db, "SELECT id FROM admins WHERE oidc_issuer = ? AND oidc_subject = ?", [issuer, subject])
+        admin_id = row["id"] if row else None
+        username = _free_username(db, label, admin_id)
+        moment = timestamp()
+        if admin_id is None:
+            admin_id = db["admins"].insert(
+                {"username": username, "password_hash": UNUSABLE_HASH, "created_at": moment, "last_login_at": moment,
+                 "oidc_issuer": issuer, "oidc_subject": subject}
+            ).last_pk
+        else:
+            db["admins"].update(admin_id, {"username": username, "last_login_at": moment})
+    return Admin(admin_id, username), row is None
+
+
+def oidc_admin_id(db, issuer, subject):
+    """The id of the admin this provider account is, or None: for the audit log of a refused sign-in."""
+    row = query_one(db, "SELECT id FROM admins WHERE oidc_issuer = ? AND oidc_subject = ?", [issuer, subject])
+    return row["id"] if row else None
+
+
+def _free_username(db, label, admin_id):
+    """label + " (SSO)", or " (SSO 2)" and on when another admin has it (two accounts of one e-mail address)."""
+    for n in range(1, 1000):
+        username = f"{label}{SSO_SUFFIX}" if n == 1 else f"{label} (SSO {n})"
+        if not db.execute("SELECT 1 FROM admins WHERE username = ? AND id IS NOT ?", [username, admin_id]).fetchone():
+            return username
+    raise AccountError("Too many admins share this e-mail address.")
 
 
 # Server-side sessions

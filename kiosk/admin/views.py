@@ -11,17 +11,17 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from kiosk import i18n
-from kiosk.admin import accounts, audit, charts, forms, stats
+from kiosk.admin import accounts, audit, charts, forms, oidc, stats
 from kiosk.db import get_db
 from kiosk.errors import form_status
 from kiosk.i18n import admin_gettext as _a
 from kiosk.phone import mask
 from kiosk.settings import EDITABLE, default, save_settings, setting, welcome_key
-from kiosk.web import csv_download, local_path
+from kiosk.web import csv_download, local_path, public_url
 
 bp = Blueprint("admin", __name__)
 
-OPEN_ENDPOINTS = {"admin.login", "admin.language"}
+OPEN_ENDPOINTS = {"admin.login", "admin.language", "admin.oidc_start", "admin.oidc_callback"}
 SESSION_KEY = "admin_session"
 
 
@@ -56,6 +56,11 @@ def admin_context():
 def login():
     if g.admin is not None:
         return redirect(url_for(".index"))
+    if not current_app.config["LOCAL_LOGIN"]:  # KIOSK_LOCAL_LOGIN=0: no password form, and none is taken
+        if request.method == "POST":
+            return _login_page(problem=_a("Signing in with a password is switched off here. Use the button above."),
+                               status=403)
+        return _login_page()
     form = forms.LoginForm()
     if form.validate_on_submit():
         admin = accounts.authenticate(get_db(), form.username.data, form.password.data)
@@ -63,8 +68,73 @@ def login():
             _start_session(admin)
             return redirect(url_for(".index"))
         form.form_errors.append(forms.SIGN_IN_FAILED)
-    status = form_status(form)
-    return render_template("admin/login.html", form=form), status
+    return _login_page(form, status=form_status(form))
+
+
+def _login_page(form=None, problem=None, status=200):
+    """The sign-in page: the provider's button when OIDC is set up, the password form unless switched off, and
+    `problem`, a refused sign-in in plain words."""
+    if form is None and current_app.config["LOCAL_LOGIN"]:
+        form = forms.LoginForm()
+    return render_template("admin/login.html", form=form, problem=problem, back_to=url_for(".login"),
+                           oidc_button=oidc.button_label() if oidc.enabled() else None), status
+
+
+# OIDC sign-in (kiosk/admin/oidc.py, docs/oidc.md). Both ends are plain GETs: the button is a link, as a form posted
+# to here and redirected to the provider would break the CSP's form-action 'self'. A forged start signs nobody in.
+
+
+@bp.get("/login/oidc")
+def oidc_start():
+    if not oidc.enabled():
+        abort(404)
+    if g.admin is not None:
+        return redirect(url_for(".index"))
+    try:
+        target, sign_in = oidc.begin(public_url("admin.oidc_callback"), session.get(i18n.ADMIN_SESSION_KEY))
+    except oidc.SignInRefused as refusal:
+        audit.record(get_db(), "sign_in_oidc_refused", reason=refusal.reason)
+        return _login_page(problem=oidc.refusal_message(refusal.reason), status=503)
+    response = redirect(target)
+    oidc.set_pending_cookie(response, sign_in)
+    return response
+
+
+@bp.get("/login/oidc/callback")
+def oidc_callback():
+    """The provider sends the browser back here. The session cookie is SameSite=Strict, so it does not come along:
+    the sign-in under way is in its own cookie (see kiosk/admin/oidc.py)."""
+    if not oidc.enabled():
+        abort(404)
+    sign_in = oidc.pending(request.cookies.get(current_app.config["OIDC_COOKIE_NAME"]))
+    if sign_in and sign_in.language and i18n.ADMIN_SESSION_KEY not in session:
+        i18n.choose_admin_language(sign_in.language)
+    try:
+        response = _oidc_signed_in(*oidc.finish(sign_in, request.args))
+    except oidc.SignInRefused as refusal:
+        audit.record(get_db(), "sign_in_oidc_refused", admin_id=refusal.admin_id, reason=refusal.reason)
+        status = 503 if refusal.reason == "PROVIDER_UNREACHABLE" else 403
+        response = current_app.make_response(_login_page(problem=oidc.refusal_message(refusal.reason), status=status))
+    oidc.clear_pending_cookie(response)  # a state works once
+    return response
+
+
+def _oidc_signed_in(identity, claims):
+    db = get_db()
+    try:
+        oidc.allowed(claims, current_app.config)
+    except oidc.SignInRefused as refusal:
+        refusal.admin_id = accounts.oidc_admin_id(db, identity.issuer, identity.subject)
+        raise
+    admin, created = accounts.oidc_admin(db, identity.issuer, identity.subject, identity.label)
+    if created:
+        audit.record(db, "oidc_admin_created", admin_id=admin.id)
+    audit.record(db, "sign_in_oidc", admin_id=admin.id)
+    _start_session(admin)
+    # This response ends a navigation that the provider's site started, and a browser sends no Strict cookie on any
+    # step of it, a redirect from here included: /admin/ would not see the new session. A page of ours that moves on
+    # by itself (meta refresh, no script: R23) starts a navigation of this site, which does send it.
+    return current_app.make_response(render_template("admin/signed_in.html", back_to=url_for(".index")))
 
 
 def _start_session(admin):

@@ -416,6 +416,7 @@ def _checks(region):
 class HostEntry(Host):
     active: bool = True
     managed: bool = False  # by the directory sync (kiosk/scim): read-only here
+    switched_off: bool = False  # managed, and deactivated by the identity provider (Okta never deletes): deletable
 
 
 class HostConflictError(ValueError):
@@ -427,7 +428,8 @@ class HostConflictError(ValueError):
 
 
 # count(*) OVER () gives the number of matches before the LIMIT, in the same query.
-_ENTRY = "id, name, phone, department, email, language, active, scim_id IS NOT NULL AS managed"
+_ENTRY = ("id, name, phone, department, email, language, active, scim_id IS NOT NULL AS managed, "
+          "coalesce(scim_id IS NOT NULL AND NOT scim_active, 0) AS switched_off")
 _ALL = f"SELECT {_ENTRY}, count(*) OVER () AS total FROM hosts"  # noqa: S608
 _FOUND = f"{_ALL} WHERE id IN (SELECT rowid FROM hosts_fts WHERE hosts_fts MATCH ?)"  # noqa: S608
 IMPORT_PREVIEW_MINUTES = 15
@@ -559,10 +561,16 @@ def get_managed_host(db, scim_id):
     return next(iter(rows), None)
 
 
-def managed_hosts(db, where="", params=()):
-    """The stored fields of every host the directory sync manages (and matches `where`, SQL over hosts' columns)."""
-    sql = f"SELECT {_MANAGED} FROM hosts WHERE scim_id IS NOT NULL {'AND ' + where if where else ''} ORDER BY id"  # noqa: S608
-    return list(db.query(sql, params))
+def managed_hosts(db, where="1", params=(), *, offset=0, limit=None):
+    """The stored fields of the hosts the directory sync manages that match `where` (SQL over hosts' columns, made
+    by kiosk/scim/filters.py), oldest first, `limit` from `offset`; and how many match in all."""
+    rows = list(db.query(f"SELECT {_MANAGED}, count(*) OVER () AS total FROM hosts "  # noqa: S608
+                         f"WHERE scim_id IS NOT NULL AND ({where}) ORDER BY id LIMIT ? OFFSET ?",
+                         [*params, -1 if limit is None else limit, offset]))
+    if rows:
+        return [{key: value for key, value in row.items() if key != "total"} for row in rows], rows[0]["total"]
+    return [], db.execute(f"SELECT count(*) FROM hosts WHERE scim_id IS NOT NULL AND ({where})",  # noqa: S608
+                          params).fetchone()[0]
 
 
 def save_managed_host(db, host):

@@ -43,6 +43,8 @@ def add():
 @bp.route("/<int:host_id>", methods=["GET", "POST"])
 def edit(host_id):
     host = directory.get_host_entry(get_db(), host_id) or abort(404)
+    if host.managed:
+        return _managed(host)
     form = HostForm(obj=host)
     if form.validate_on_submit():
         try:
@@ -52,6 +54,15 @@ def edit(host_id):
         else:
             return _saved("host_edited", host_id)
     return render_template("admin/host_form.html", form=form, host=host), form_status(form)
+
+
+def _managed(host):
+    """A host the directory sync manages is shown, not edited: the identity provider would undo any change."""
+    if request.method == "POST":
+        flash(_a("This host comes from your directory sync: change them in your identity provider, not here."),
+              "error")
+        return redirect(url_for(".edit", host_id=host.id), 303)
+    return render_template("admin/host_managed.html", host=host)
 
 
 def _show_conflict(form, error):
@@ -76,7 +87,12 @@ def reactivate(host_id):
 
 
 def _set_active(host_id, active):
-    directory.get_host_entry(get_db(), host_id) or abort(404)
+    host = directory.get_host_entry(get_db(), host_id) or abort(404)
+    if host.managed:
+        return _managed(host)
+    if active and not host.phone:
+        flash(_a("This host has no mobile number: the kiosk could not text them."), "error")
+        return redirect(url_for(".edit", host_id=host_id))
     directory.set_host_active(get_db(), host_id, active)
     audit.record(get_db(), "host_reactivated" if active else "host_deactivated", admin_id=g.admin.id, host=host_id)
     flash(_a("The host is active again.") if active
@@ -87,6 +103,8 @@ def _set_active(host_id, active):
 @bp.route("/<int:host_id>/delete", methods=["GET", "POST"])
 def delete(host_id):
     host = directory.get_host_entry(get_db(), host_id) or abort(404)
+    if host.managed and not host.switched_off:  # Okta deactivates and never deletes: those an admin may delete
+        return _managed(host)
     if request.method == "GET":
         return render_template("admin/host_delete.html", host=host)
     directory.delete_host(get_db(), host_id)
@@ -100,8 +118,13 @@ def selected():
     """Deactivate, reactivate or delete the hosts ticked in the list, or all hosts matching its search.
     Deleting asks first, on a page that names how many and sends the same choice back with confirm=1."""
     form = request.form
-    ids = (directory.matching_host_ids(get_db(), form.get("q", "")[:100]) if form.get("all_matching")
-           else [int(value) for value in form.getlist("host") if value.isdigit()])
+    chosen = (directory.matching_host_ids(get_db(), form.get("q", "")[:100]) if form.get("all_matching")
+              else [int(value) for value in form.getlist("host") if value.isdigit()])
+    ids = directory.unmanaged(get_db(), chosen)  # the directory sync's hosts are left as the provider has them
+    if len(ids) < len(chosen):
+        flash(_na("%(num)d host comes from your directory sync and was left as it is.",
+                  "%(num)d hosts come from your directory sync and were left as they are.", len(chosen) - len(ids)),
+              "info")
     action = form.get("action")
     if not ids or action not in ("deactivate", "reactivate", "delete"):
         flash(_a("Tick the hosts to change first.") if not ids else _a("Choose what to do with the hosts."), "error")

@@ -10,7 +10,7 @@ Parsing, PATCH and attribute selection are scim2-models'; the rules for a host's
 """
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any, cast
 
@@ -20,7 +20,6 @@ from scim2_models import (
     Email,
     Error,
     Extension,
-    InvalidFilterException,
     InvalidValueException,
     Meta,
     Name,
@@ -31,18 +30,16 @@ from scim2_models import (
     Resource,
     ResponseParameters,
     SCIMException,
-    ScimFilter,
     ScimPolicy,
     Uniqueness,
     UniquenessException,
 )
-from scim2_models.path import AttrPath, CompareOperator, Comparison
 from scim2_models.urn import URN
 from sqlite_utils import Database
 
 from kiosk.db import parse_timestamp
 from kiosk.hosts import directory
-from kiosk.scim import schemas
+from kiosk.scim import filters, schemas
 from kiosk.scim.errors import PREFIX
 from kiosk.text import TextError
 
@@ -103,48 +100,12 @@ def get_user(db: Database, scim_id: str) -> UserResource:
 
 
 def list_users(db: Database, filter_text: str | None, start_index: int, count: int) -> Page:
-    """The users matching `filter_text` (RFC 7644 §3.4.2.2), page by page (startIndex is 1-based). The filters
-    identity providers send before they create a user (userName, externalId, emails.value, id eq) are answered
-    from the database's indexes; any other filter is evaluated by scim2-models over every managed host."""
-    where, params, check = _prefilter(filter_text)
-    users = [to_resource(row) for row in directory.managed_hosts(db, where, params)]
-    if check is not None:
-        users = [user for user in users if check(user)]
+    """The users matching `filter_text` (RFC 7644 §3.4.2.2, as SQL: kiosk/scim/filters.py), page by page
+    (startIndex is 1-based; below 1 counts as 1)."""
+    where, params = filters.where(filter_text) if filter_text else ("1", [])
     start = max(start_index, 1)
-    return Page(total=len(users), start_index=start, users=users[start - 1:start - 1 + max(count, 0)])
-
-
-# The attributes answered by SQL, for `eq` (userName and e-mail addresses ignore case, RFC 7643 §4.1).
-_INDEXED = {
-    ("id", None): "scim_id = ?",
-    ("username", None): "user_name = ? COLLATE NOCASE",
-    ("externalid", None): "external_id = ?",
-    ("emails", "value"): "lower(email) = lower(?)",
-    ("emails", None): "lower(email) = lower(?)",
-}
-
-
-def _prefilter(filter_text: str | None) -> tuple[str, list[object], Callable[[UserResource], bool] | None]:
-    """SQL for a filter the indexes answer, or a check of every user for any other filter."""
-    if not filter_text:
-        return "", [], None
-    try:
-        scim_filter = ScimFilter[UserResource](filter_text)
-    except (ValueError, SCIMException) as e:
-        raise InvalidFilterException(detail=f"The filter cannot be read: {e}") from None
-    node = scim_filter.ast
-    if isinstance(node, Comparison) and node.op == CompareOperator.eq and isinstance(node.value, str):
-        sql = _INDEXED.get(_attribute(node.attr_path))
-        if sql is not None:
-            return sql, [node.value], None
-    return "", [], lambda user: bool(scim_filter.match(user))
-
-
-def _attribute(path: AttrPath) -> tuple[str, str | None]:
-    uri = (path.uri or "").casefold()
-    if uri and uri != schemas.USER_SCHEMA.casefold():
-        return ("", None)
-    return path.attr.casefold(), path.sub_attr.casefold() if path.sub_attr else None
+    rows, total = directory.managed_hosts(db, where, params, offset=start - 1, limit=max(count, 0))
+    return Page(total=total, start_index=start, users=[to_resource(row) for row in rows])
 
 
 def create_user(db: Database, payload: object, *, region: str) -> UserResource:
