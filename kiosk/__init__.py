@@ -1,6 +1,5 @@
 """Velkommen: a privacy-first visitor kiosk."""
 
-import logging
 import sqlite3
 from collections.abc import Mapping
 from typing import Any
@@ -9,7 +8,7 @@ from flask import Flask, Response, jsonify, redirect, url_for
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.wrappers import Response as BaseResponse
 
-from kiosk import cli, config, db, errors, headers, i18n, retention, settings, sms, text
+from kiosk import cli, config, db, errors, headers, i18n, logs, metrics, retention, settings, sms, text
 from kiosk.admin import oidc
 from kiosk.admin import views as admin_views
 from kiosk.devices import views as device_views
@@ -39,7 +38,7 @@ HEALTH_WRITE_TIMEOUT = 2
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, template_folder="../templates", static_folder="../static", instance_relative_config=True)
     config.load(app, test_config)
-    _configure_logging(app)
+    logs.configure(app)
     csrf.init_app(app)
     i18n.init_app(app)
     db.init_app(app)
@@ -49,6 +48,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     retention.init_app(app)
     oidc.init_app(app)
     sweeper.init_app(app)
+    # /metrics for Prometheus, behind KIOSK_METRICS_TOKEN (docs/monitoring.md); outside /admin and /kiosk.
+    metrics.init_app(app, past_deadline=sweeper.count_overdue)
     app.register_blueprint(kiosk_views.bp, url_prefix="/kiosk")
     app.register_blueprint(admin_views.bp, url_prefix="/admin")
     # Twilio cannot send a CSRF token; these routes check Twilio's signature instead (R11, R20).
@@ -85,9 +86,3 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     return app
 
-
-def _configure_logging(app: Flask) -> None:
-    # Flask gives the "kiosk" logger a handler to stderr; our modules log below it ("kiosk.sms", ...).
-    app.logger.setLevel(app.config["LOG_LEVEL"])
-    # The twilio SDK logs request URLs and headers at INFO; nothing of it belongs in our logs.
-    logging.getLogger("twilio").setLevel(logging.WARNING)

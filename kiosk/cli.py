@@ -10,7 +10,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from kiosk import demo, retention
+from kiosk import backup, demo, doctor, retention
 from kiosk.admin import accounts
 from kiosk.db import clock_time, get_db, office_datetime
 from kiosk.devices import pairing as devices
@@ -28,6 +28,7 @@ kiosk_cli = AppGroup("kiosk", help="Kiosk tablets: pairing.")
 scim_cli = AppGroup("scim", help="SCIM directory sync (Entra ID, Okta).")
 scim_token_cli = AppGroup("token", help="SCIM bearer tokens: create, list, revoke.")
 scim_cli.add_command(scim_token_cli)
+backup_cli = AppGroup("backup", help="Backups with Litestream: its configuration, a check, a restore.")
 
 IMPORT_MAX_BYTES = 20 * 1024 * 1024
 IMPORT_MAX_ROWS = 200_000
@@ -39,9 +40,11 @@ def register(app: Flask) -> None:
     app.cli.add_command(admin_cli)
     app.cli.add_command(kiosk_cli)
     app.cli.add_command(scim_cli)
+    app.cli.add_command(backup_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(purge_command)
     app.cli.add_command(send_test_sms_command)
+    app.cli.add_command(doctor.doctor_command)
 
 
 @hosts_cli.command("import")
@@ -245,3 +248,51 @@ def send_test_sms_command(number: str) -> None:
     except SmsSendError as e:
         raise click.ClickException(f"The SMS was not sent (code {e.code}, HTTP status {e.status}).") from e
     click.echo(f"Sent to {phone.masked} with {client.name}: {sid}")
+
+
+def _backup_schedule() -> backup.Schedule:
+    return backup.Schedule.hours(current_app.config["BACKUP_RETENTION_HOURS"])
+
+
+def _replica() -> str:
+    replica = current_app.config["BACKUP_REPLICA"]
+    if not replica:
+        raise click.ClickException("Set KIOSK_BACKUP_REPLICA first, such as file:///var/backups/velkommen "
+                                   "(docs/backups.md).")
+    return str(replica)
+
+
+@backup_cli.command("config")
+def backup_config_command() -> None:
+    """Print Litestream's configuration for this database and KIOSK_BACKUP_REPLICA: run
+    `litestream replicate -config FILE` with it (docs/backups.md)."""
+    click.echo(backup.litestream_config(current_app.config["DATABASE"], _replica(), _backup_schedule(),
+                                        s3_endpoint=current_app.config["BACKUP_S3_ENDPOINT"]), nl=False)
+
+
+@backup_cli.command("check")
+def backup_check_command() -> None:
+    """Restore the replica into a scratch folder and compare it with the database; exit 1 when something fails."""
+    failed = False
+    for line in backup.check(current_app.config["DATABASE"], current_app.config["BACKUP_REPLICA"],
+                             _backup_schedule()):
+        click.echo(f"{'PASS' if line.ok else 'FAIL'}  {line.text}")
+        failed = failed or not line.ok
+    if failed:
+        sys.exit(1)
+
+
+@backup_cli.command("restore")
+@click.option("--to", "target", required=True, type=click.Path(path_type=Path),
+              help="Where to write the restored database; it must not exist yet.")
+def backup_restore_command(target: Path) -> None:
+    """Restore the replica's latest state into a new file (the restore drill: docs/backups.md)."""
+    if target.exists():
+        raise click.ClickException(f"{target} exists already: restore into a new path, then move it into place.")
+    try:
+        backup.restore(_replica(), target)
+    except backup.BackupError as e:
+        raise click.ClickException(str(e)) from None
+    counts = backup.row_counts(target)
+    click.echo(f"Restored {sum(counts.values())} rows in {len(counts)} tables into {target} "
+               f"(integrity check: {backup.integrity(target)}).")

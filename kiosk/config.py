@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 from flask import Config, Flask
 
+from kiosk.backup import DEFAULT_RETENTION_HOURS, check_replica_url, max_retention_hours
 from kiosk.db import DEFAULT_TIMEZONE
 from kiosk.phone import InvalidPhoneError, PhoneNumber
 
@@ -93,6 +94,9 @@ SETTINGS = {
     "SCHOOL_VISIT_KEEP_DAYS": Setting(0, int),
     # The version of the privacy policy that an apprenticeship consent is given under, kept with each consent.
     "CONSENT_POLICY_VERSION": Setting("1", str),
+    # Metrics (issue 13, docs/monitoring.md): /metrics answers a scraper that sends this as its bearer token; while it
+    # is unset, /metrics is a 404 and nothing is exposed.
+    "METRICS_TOKEN": Setting(None, str),
     # OIDC sign-in for the admin area (issue 12, docs/oidc.md): the provider, this app's registration with it, and who
     # may enter. Nobody may while neither OIDC_ADMIN_GROUP nor OIDC_ALLOWED_DOMAINS is set (the check below says so).
     # LOCAL_LOGIN=0 hides the password form; `flask --app app admin create` still works, for break-glass.
@@ -104,14 +108,22 @@ SETTINGS = {
     "OIDC_NAME": Setting(None, str),  # the sign-in button's "Sign in with ...", such as "Microsoft"
     "OIDC_SCOPES": Setting("openid email profile", str),  # Okta's org authorization server sends groups for "groups"
     "LOCAL_LOGIN": Setting(1, bool),
+    # Backups (issue 13, docs/backups.md): Litestream's replica, file:///folder or s3://bucket/path, and how long
+    # it keeps a snapshot; deleted data then leaves the replica within retention + 2 hours (kiosk/backup.py).
+    "BACKUP_REPLICA": Setting(None, str),
+    "BACKUP_RETENTION_HOURS": Setting(DEFAULT_RETENTION_HOURS, int),
+    "BACKUP_S3_ENDPOINT": Setting(None, str),  # an S3-compatible service's address (MinIO, Backblaze, Scaleway…)
+    # Logs: "text" (one readable line per record) or "json" (one JSON object per line, for a log collector).
+    "LOG_FORMAT": Setting("text", str),
 }
 DEFAULTS = {name: setting.default for name, setting in SETTINGS.items()}
 
 # Twilio's own variable names, read without the KIOSK_ prefix.
 TWILIO_ENV = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM", "TWILIO_MESSAGING_SERVICE_SID")
 # Read exactly as written: from_prefixed_env() parses JSON, which would turn a secret such as 1e5 into 100000.0.
-VERBATIM_ENV = ("OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "OIDC_ADMIN_GROUP")
+VERBATIM_ENV = ("OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "OIDC_ADMIN_GROUP", "METRICS_TOKEN")
 OIDC_REQUIRED = ("OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET")
+METRICS_TOKEN_MIN_LENGTH = 32
 _DOMAIN = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+")
 
 
@@ -243,12 +255,27 @@ def _value_problems(cfg: Config) -> Iterator[str]:
         yield "KIOSK_SEARCH_MIN_CHARS and KIOSK_SEARCH_LIMIT must be at least 1."
     if cfg["LOG_LEVEL"] not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         yield "KIOSK_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR."
+    if cfg["LOG_FORMAT"] not in ("text", "json"):
+        yield "KIOSK_LOG_FORMAT must be text or json."
+    yield from _backup_problems(cfg)
     try:
         ZoneInfo(str(cfg["TIMEZONE"]))
     except (ValueError, ZoneInfoNotFoundError):
         yield f"KIOSK_TIMEZONE {cfg['TIMEZONE']!r} is not a time zone name, such as Europe/Oslo."
     if not is_colour(cfg["ACCENT_COLOR"]):
         yield "KIOSK_ACCENT_COLOR must be a colour written #rrggbb, like #0b5cad."
+    if cfg["METRICS_TOKEN"] and len(cfg["METRICS_TOKEN"]) < METRICS_TOKEN_MIN_LENGTH:
+        yield (f"KIOSK_METRICS_TOKEN must be at least {METRICS_TOKEN_MIN_LENGTH} characters long, such as the output "
+               "of: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'")
+
+
+def _backup_problems(cfg: Config) -> Iterator[str]:
+    longest = max_retention_hours()
+    if not 1 <= cfg["BACKUP_RETENTION_HOURS"] <= longest:
+        yield (f"KIOSK_BACKUP_RETENTION_HOURS must be between 1 and {longest}: deleted data stays in a backup for the "
+               "retention and up to two hours more, and the policy allows 24 hours at most.")
+    if cfg["BACKUP_REPLICA"] and (problem := check_replica_url(cfg["BACKUP_REPLICA"])):
+        yield problem
 
 
 def oidc_configured(cfg: Mapping[str, Any]) -> bool:

@@ -21,6 +21,7 @@ migrations = Migrations("velkommen")
 DEFAULT_TIMEZONE = "Europe/Oslo"  # KIOSK_TIMEZONE's default (kiosk/config.py)
 
 BUSY_TIMEOUT = 10  # seconds a write waits for another worker's
+WIPE_WAL_SECONDS = 1.0  # the longest a delete waits to empty the WAL (wipe_wal)
 # FTS5's secure-delete option came with SQLite 3.44; older ones need the index merged after a delete instead.
 FTS5_SECURE_DELETE = sqlite3.sqlite_version_info >= (3, 44)
 
@@ -78,8 +79,12 @@ def wipe_wal(db: Database) -> None:
 
     secure_delete zeroes a deleted row in its page, but WAL mode writes that page anew and keeps the old frame
     until a checkpoint. If another worker is in the middle of a read, this cannot finish; the next purge retries.
+    It waits WIPE_WAL_SECONDS at most: a TRUNCATE checkpoint that waits holds back every writer, and Litestream
+    (docs/backups.md) keeps a read open all the time, so with it this always waits in vain. Litestream's own
+    checkpoint then copies the zeroed pages over within its checkpoint interval.
     """
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    with busy_timeout(db, WIPE_WAL_SECONDS):
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
 
 def init_app(app: Flask) -> None:

@@ -9,6 +9,7 @@ from time import monotonic
 from flask import Flask, current_app
 from sqlite_utils import Database
 
+from kiosk import metrics
 from kiosk.admin import accounts
 from kiosk.db import get_db, now, timestamp
 from kiosk.devices import pairing as devices
@@ -27,7 +28,7 @@ WEBHOOK_RECEIPTS_KEEP = timedelta(days=1)
 
 def purge(db: Database) -> dict[str, int]:
     """Delete everything past its retention; returns {what: how many}."""
-    return {
+    counts = {
         "visit records": checkin.purge_expired(db),
         "abuse counters": abuse.purge_expired(db),
         "pairing codes": devices.purge_expired_codes(db),
@@ -38,6 +39,8 @@ def purge(db: Database) -> dict[str, int]:
         "school visits": schools.purge_expired(db),
         "apprenticeship consents": consent.purge_expired(db),
     }
+    metrics.purged(counts)
+    return counts
 
 
 def init_app(app: Flask) -> None:

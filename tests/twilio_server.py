@@ -10,10 +10,22 @@ a hang, or a 201 that is not JSON; redactions have their own queue of answers:
         server.fail(21211, to="+4799999999")
         server.hang(5, times=2)
         server.fail_redaction(20009)
+
+For `flask doctor` it also answers what an operator's account holds: the account itself (GET
+/2010-04-01/Accounts/{sid}.json, with a status that can be set), its incoming phone numbers (GET
+.../IncomingPhoneNumbers.json, filtered by PhoneNumber) with their SMS webhook, and messaging services (GET
+/v1/Services/{sid}: the SDK asks messaging.twilio.com, and kiosk/sms/twilio.py keeps only the path). Its `Date`
+header can run fast or slow:
+
+        server.add_number("+4759440000", sms_url="https://kiosk.example.no/webhooks/twilio/inbound")
+        server.add_messaging_service("MG...", inbound_request_url="")
+        server.set_account_status("suspended")
+        server.skew_clock(-120)  # the server's Date header says two minutes earlier
 """
 
 import base64
 import json
+import random
 import re
 import secrets
 import threading
@@ -25,6 +37,13 @@ from urllib.parse import parse_qsl
 
 MESSAGES = re.compile(r"/2010-04-01/Accounts/(?P<account>\w+)/Messages\.json")
 MESSAGE = re.compile(r"/2010-04-01/Accounts/(?P<account>\w+)/Messages/(?P<sid>\w+)\.json")
+ACCOUNT = re.compile(r"/2010-04-01/Accounts/(?P<account>\w+)\.json")
+NUMBERS = re.compile(r"/2010-04-01/Accounts/(?P<account>\w+)/IncomingPhoneNumbers\.json")
+SERVICE = re.compile(r"/v1/Services/(?P<service>\w+)")  # on messaging.twilio.com
+# A request's method and path -> what answers it; a path with an account needs this server's account SID.
+ROUTES = [("POST", MESSAGES, "_create"), ("POST", MESSAGE, "_update"), ("DELETE", MESSAGE, "_delete"),
+          ("GET", ACCOUNT, "_fetch_account"), ("GET", NUMBERS, "_list_numbers"),
+          ("GET", SERVICE, "_fetch_service")]
 
 # Twilio error code -> HTTP status and message, worded as Twilio words it (some quote the recipient's number).
 ERRORS = {
@@ -66,17 +85,25 @@ class Request:
     path: str
     account: str | None
     form: dict
+    query: dict = field(default_factory=dict)
     at: float = field(default_factory=time.monotonic)
     status: int | None = None
     sid: str | None = None  # the message created, updated or deleted
 
 
 class TwilioServer:
-    """Twilio's Messages API on 127.0.0.1 and an ephemeral port; use as a context manager."""
+    """Twilio's Messages API (and the account's numbers and services) on 127.0.0.1 and an ephemeral port; use as a
+    context manager."""
 
     def __init__(self, account_sid, auth_token):
         self.account_sid = account_sid
+        self._auth_token = auth_token
         self._authorization = "Basic " + base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode()
+        self.account_status = "active"
+        self.numbers = {}  # phone number -> the IncomingPhoneNumber as answered
+        self.services = {}  # messaging service sid -> the Service as answered
+        self.clock_skew = 0.0  # seconds added to the time in the Date header
+        self.latency = None  # (low, high): each message is answered after a random delay in this range (bench/load.py)
         self.requests = []
         self._answers = []  # (to or None, Answer), first match wins
         self._redaction_answers = []  # (None, Answer)
@@ -133,6 +160,22 @@ class TwilioServer:
         """Wait `seconds` (or until stop) before answering the next `times` message updates with 504."""
         self._queue(Answer(504, hang=seconds), None, times, self._redaction_answers)
 
+    def set_account_status(self, status):
+        """The account's status from now on: active, suspended or closed."""
+        self.account_status = status
+
+    def add_number(self, phone_number, *, sms_url="", sms_method="POST"):
+        """Put an incoming phone number on the account, with its incoming-message webhook ("" for none)."""
+        self.numbers[phone_number] = _number(self.account_sid, phone_number, sms_url, sms_method)
+
+    def add_messaging_service(self, sid, *, inbound_request_url="", inbound_method="POST"):
+        """Put a messaging service on the account, with its incoming-message webhook ("" for none)."""
+        self.services[sid] = _service(self.account_sid, sid, inbound_request_url, inbound_method)
+
+    def skew_clock(self, seconds):
+        """Make the Date header of every answer `seconds` later (earlier, if negative) than the time."""
+        self.clock_skew = seconds
+
     def posts(self, to=None):
         """The message requests received, answered or not (to `to` only, if given)."""
         return [r for r in list(self.requests)
@@ -159,27 +202,41 @@ class TwilioServer:
                     return answers.pop(i)[1]
         return None
 
-    def respond(self, method, path, authorization, form):
+    def respond(self, method, path, authorization, form, query=None):
         """Record and answer one request: (HTTP status, body as a dict for JSON, bytes, or None)."""
-        route = _route(method, path)
-        request = Request(method, path, route and route["account"], form)
+        handler, route = _route(method, path)
+        request = Request(method, path, route and route.groupdict().get("account"), form, query or {})
         with self._lock:
             self.requests.append(request)
         if route is None:
             status, body = _error(20404, path=path)
-        elif authorization != self._authorization or request.account != self.account_sid:
+        elif authorization != self._authorization or request.account not in (None, self.account_sid):
             status, body = _error(20003)
-        elif method == "DELETE":
-            request.sid, status, body = route["sid"], 204, None
-        elif "sid" in route.groupdict():
-            request.sid = route["sid"]
-            status, body = self._update(request)
         else:
-            status, body = self._create(request)
+            status, body = getattr(self, handler)(request, route)
         request.status = status
         return status, body
 
-    def _update(self, request):
+    def _delete(self, request, route):
+        request.sid = route["sid"]
+        return 204, None
+
+    def _fetch_account(self, request, route):
+        return 200, _account(self.account_sid, self._auth_token, self.account_status)
+
+    def _list_numbers(self, request, route):
+        """Twilio's list of the account's numbers, one page. PhoneNumber filters them as Twilio does for a partial
+        number: every number that holds it is listed."""
+        wanted = request.query.get("PhoneNumber", "")
+        found = [number for phone, number in list(self.numbers.items()) if wanted in phone]
+        return 200, _page("incoming_phone_numbers", request.path, found)
+
+    def _fetch_service(self, request, route):
+        service = self.services.get(route["service"])
+        return (200, service) if service else _error(20404, path=f"/Services/{route['service']}")
+
+    def _update(self, request, route):
+        request.sid = route["sid"]
         answer = self._next_answer(None, self._redaction_answers)
         if answer is not None:
             self._stopping.wait(answer.hang)
@@ -194,7 +251,9 @@ class TwilioServer:
             self.messages[request.sid] = message
         return 200, message
 
-    def _create(self, request):
+    def _create(self, request, route):
+        if self.latency:
+            time.sleep(random.uniform(*self.latency))
         form = request.form
         required = {21604: form.get("To"), 21602: form.get("Body"),
                     21603: form.get("From") or form.get("MessagingServiceSid")}
@@ -215,10 +274,12 @@ class TwilioServer:
 
 
 def _route(method, path):
-    """The match of a known route, with its account (and message sid), or None."""
-    if method == "POST":
-        return MESSAGES.fullmatch(path) or MESSAGE.fullmatch(path)
-    return MESSAGE.fullmatch(path) if method == "DELETE" else None
+    """The name of the method that answers a known route and its match (with its account, message sid or service
+    sid), or (None, None)."""
+    for wanted, pattern, handler in ROUTES:
+        if method == wanted and (match := pattern.fullmatch(path)):
+            return handler, match
+    return None, None
 
 
 def _now():
@@ -245,6 +306,49 @@ def _message(account, sid, form):
     }
 
 
+def _account(sid, auth_token, status):
+    now = _now()
+    # Twilio's answer holds the auth token: a doctor that prints the account must not print it.
+    return {
+        "sid": sid, "owner_account_sid": sid, "friendly_name": "Velkommen AS", "status": status, "type": "Full",
+        "auth_token": auth_token, "date_created": now, "date_updated": now,
+        "uri": f"/2010-04-01/Accounts/{sid}.json",
+        "subresource_uris": {"messages": f"/2010-04-01/Accounts/{sid}/Messages.json",
+                             "incoming_phone_numbers": f"/2010-04-01/Accounts/{sid}/IncomingPhoneNumbers.json"},
+    }
+
+
+def _number(account, phone_number, sms_url, sms_method):
+    now = _now()
+    sid = "PN" + secrets.token_hex(16)
+    return {
+        "sid": sid, "account_sid": account, "api_version": "2010-04-01", "phone_number": phone_number,
+        "friendly_name": phone_number, "capabilities": {"voice": True, "sms": True, "mms": False, "fax": False},
+        "sms_url": sms_url, "sms_method": sms_method, "sms_fallback_url": "", "sms_fallback_method": "POST",
+        "sms_application_sid": "", "status_callback": "", "status_callback_method": "POST", "voice_url": "",
+        "status": "in-use", "date_created": now, "date_updated": now,
+        "uri": f"/2010-04-01/Accounts/{account}/IncomingPhoneNumbers/{sid}.json",
+    }
+
+
+def _service(account, sid, inbound_request_url, inbound_method):
+    now = _now()
+    url = f"https://messaging.twilio.com/v1/Services/{sid}"
+    return {
+        "sid": sid, "account_sid": account, "friendly_name": "Velkommen", "inbound_request_url": inbound_request_url,
+        "inbound_method": inbound_method, "fallback_url": None, "fallback_method": "POST", "status_callback": None,
+        "use_inbound_webhook_on_number": False, "date_created": now, "date_updated": now, "url": url,
+        "links": {"phone_numbers": f"{url}/PhoneNumbers", "alpha_senders": f"{url}/AlphaSenders"},
+    }
+
+
+def _page(key, path, records):
+    """One page of a 2010-04-01 list: the records under `key`, no next page."""
+    return {key: records, "start": 0, "end": max(len(records) - 1, 0), "page": 0, "page_size": 50,
+            "uri": path, "first_page_uri": f"{path}?Page=0&PageSize=50", "next_page_uri": None,
+            "previous_page_uri": None}
+
+
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
 
@@ -256,8 +360,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(self):
         length = int(self.headers.get("Content-Length") or 0)
         form = dict(parse_qsl(self.rfile.read(length).decode(), keep_blank_values=True))
+        path, _, query = self.path.partition("?")
         status, body = self.server.twilio.respond(
-            self.command, self.path, self.headers.get("Authorization", ""), form
+            self.command, path, self.headers.get("Authorization", ""), form, dict(parse_qsl(query))
         )
         data = json.dumps(body).encode() if isinstance(body, dict) else body or b""
         self.send_response(status)
@@ -267,6 +372,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer
+
+    def date_time_string(self, timestamp=None):
+        """The Date header, off by the server's clock skew."""
+        return formatdate((time.time() if timestamp is None else timestamp) + self.server.twilio.clock_skew,
+                          usegmt=True)
 
     def log_message(self, format, *args):
         pass  # request lines would clutter test output

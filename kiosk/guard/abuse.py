@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlite_utils import Database
 
+from kiosk import metrics
 from kiosk.admin.audit import raise_alert
 from kiosk.db import now, timestamp, write_transaction
 from kiosk.devices.pairing import Device
@@ -242,6 +243,7 @@ def _refuse(db: Database, device: Device | None, reason: str, status: int = 429)
 
 def _refusal(device: Device | None, reason: str, status: int = 429) -> Refused:
     logger.warning("Check-in refused on device %s: %s", device.id if device else None, reason)
+    metrics.refused(reason)
     return Refused(reason, status)
 
 

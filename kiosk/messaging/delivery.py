@@ -17,6 +17,7 @@ from sqlite_utils import Database
 from twilio.request_validator import RequestValidator
 
 from kiosk import db as store
+from kiosk import metrics
 from kiosk.hosts.directory import Host, get_host
 from kiosk.messaging import notify
 from kiosk.messaging.notify import DELIVERED, FAILED, NOT_DELIVERED, SENDING, SENT, UNDELIVERED, OutgoingSms
@@ -119,6 +120,8 @@ def _advance(db: Database, sid: str, status: str | None, error_code: int | None)
     db.execute("UPDATE messages SET status = ?, error_code = coalesce(?, error_code), updated_at = ? WHERE id = ?",
                [status, error_code, store.timestamp(), row["id"]])
     logger.info("Message %s of visit %s is now %s (error code %s)", row["id"], row["visit_id"], status, error_code)
+    if RANK[status] == FINAL_RANK:  # Twilio accepted it, so its "failed" too means it never reached the phone
+        metrics.sms_settled(row["recipient"], DELIVERED if status == DELIVERED else UNDELIVERED)
     return Message(row["id"], row["visit_id"], row["recipient"], status, sid)
 
 
@@ -136,6 +139,7 @@ def _reception_fallback(db: Database, message: Message) -> OutgoingSms | None:
              "delivered. Please help them.", host=host.name, first_name=(host.name.split() or [host.name])[0])
     message_id = notify.create_message(db, message.visit_id, "reception")
     logger.warning("Host SMS for visit %s was not delivered; telling reception", message.visit_id)
+    metrics.escalated("host_undelivered")
     return OutgoingSms(message.visit_id, "reception", reception.e164, body, message_id)
 
 

@@ -24,6 +24,7 @@ from flask import Flask, current_app
 from sqlite_utils import Database
 
 from kiosk import db as store
+from kiosk import metrics
 from kiosk.admin.audit import raise_alert
 from kiosk.sms import SmsSendError
 
@@ -305,7 +306,7 @@ class _Run:
             self.host_accepted = accepted
         if accepted:
             self._confirm(host_told=True)
-        elif not self._tell_reception(self.announcement.fallback):
+        elif not self._tell_reception(self.announcement.fallback, "host_failed"):
             self._settle_if_unannounced()
 
     def _host_accepted(self) -> None:
@@ -319,10 +320,11 @@ class _Run:
         if slow:
             logger.warning("Host SMS for visit %s not accepted in time; telling reception",
                            self.announcement.visit_id)
-            self._submit(self._tell_reception, self.announcement.escalation)
+            self._submit(self._tell_reception, self.announcement.escalation, "host_slow")
 
-    def _tell_reception(self, message: OutgoingSms | None) -> bool:
-        """Send `message` to reception unless this visit's reception SMS is already under way; False if not sent."""
+    def _tell_reception(self, message: OutgoingSms | None, cause: str) -> bool:
+        """Send `message` to reception unless this visit's reception SMS is already under way; False if not sent.
+        `cause` says why, for /metrics: host_slow or host_failed."""
         with self._lock:
             if message is None or self.reception is not None:
                 return False
@@ -337,6 +339,7 @@ class _Run:
             # Telling someone matters more than recording it: send without a row.
             logger.exception("Reception message of visit %s could not be recorded; sending it anyway",
                              message.visit_id)
+        metrics.escalated(cause)
         accepted = send_with_retries(replace(message, message_id=self.reception_id, queued_at=monotonic()),
                                      on_failure=self._alert)
         with self._lock:
@@ -370,6 +373,7 @@ class _Run:
         confirmation = self.announcement.confirmation
         if confirmation is not None:
             _record(confirmation.message_id, FAILED, reason=None if told_elsewhere else NOBODY_REACHED)
+            metrics.sms_settled("visitor", FAILED)
         if not told_elsewhere:
             self._alert()
 
@@ -391,11 +395,13 @@ class _Run:
             self.confirmed = True
         if host_pending:
             _record(self.announcement.host.message_id, FAILED, reason=WORKER_STOPPED)
+            metrics.sms_settled("host", FAILED)
         if reception == SENDING:
             _record(self.reception_id, SENDING, owner=None)
         confirmation = self.announcement.confirmation
         if confirmation is not None and not confirmed:
             _record(confirmation.message_id, FAILED, reason=WORKER_STOPPED)
+            metrics.sms_settled("visitor", FAILED)
 
 
 def _nothing() -> None:
@@ -428,11 +434,13 @@ def send_with_retries(message: OutgoingSms, *, on_failure: Callable[[], object] 
             if delay is None or monotonic() + delay > window_ends:
                 return _give_up(message, attempt, PROVIDER, error_code)
             _record(message.message_id, SENDING, attempt, error_code=error_code, progress=True)
+            metrics.sms_retried(message.recipient, e.code, e.status)
             if dispatcher.sleep(delay):  # at once, when the worker is stopping
                 return _give_up(message, attempt, WORKER_STOPPED, error_code)
         else:
             on_accepted()
             _record(message.message_id, SENT, attempt, sid=sid)
+            metrics.sms_settled(message.recipient, SENT)
             return True
 
 
@@ -443,6 +451,7 @@ def _give_up(message: OutgoingSms, attempts: int, reason: str, error_code: int |
         _record(message.message_id, SENDING, attempts, error_code=error_code, owner=None)
     else:
         _record(message.message_id, FAILED, attempts, error_code=error_code, reason=reason)
+        metrics.sms_settled(message.recipient, FAILED)
     return False
 
 

@@ -20,7 +20,7 @@ from flask_babel import force_locale
 from sqlite_utils import Database
 
 from kiosk import db as store
-from kiosk import i18n
+from kiosk import i18n, metrics
 from kiosk.admin.audit import raise_alert
 from kiosk.hosts.directory import Host, get_host
 from kiosk.messaging import notify
@@ -107,8 +107,9 @@ def _settle(db: Database, row: InFlight) -> list[OutgoingSms]:
 
 def _fail(db: Database, row: InFlight, reason: str) -> None:
     logger.warning("Message %s of visit %s settled as failed: %s", row.id, row.visit_id, reason)
-    db.execute("UPDATE messages SET status = ?, reason = ?, updated_at = ? WHERE id = ? AND status = ?",
-               [FAILED, reason, store.timestamp(), row.id, SENDING])
+    if db.execute("UPDATE messages SET status = ?, reason = ?, updated_at = ? WHERE id = ? AND status = ?",
+                  [FAILED, reason, store.timestamp(), row.id, SENDING]).rowcount:
+        metrics.sms_settled(row.recipient, FAILED)
 
 
 def _escalate(db: Database, visit_id: str) -> list[OutgoingSms]:
@@ -121,6 +122,7 @@ def _escalate(db: Database, visit_id: str) -> list[OutgoingSms]:
         return []
     message_id = notify.create_message(db, visit_id, "reception")
     logger.warning("Host of visit %s not reached; telling reception", visit_id)
+    metrics.escalated("sweeper")
     return [_reception_sms(db, visit_id, message_id)]
 
 

@@ -14,7 +14,7 @@ from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 
 from kiosk import db as store
-from kiosk import i18n, previews, sensitive
+from kiosk import i18n, metrics, previews, sensitive
 from kiosk.db import query_one, query_value, timestamp, write_transaction
 from kiosk.hosts.directory import fold, get_host
 from kiosk.messaging import notify
@@ -306,6 +306,7 @@ def check_in_group(db, visit, member_ids, *, kiosk_id):
         announcement, record_id = _record_group(db, visit, member_ids, kiosk_id)
     except _NobodyNew:
         return None
+    metrics.checked_in("school")
     if announcement is not None:
         notify.announce(announcement)
     return record_id

@@ -10,6 +10,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
+from kiosk import metrics
 from kiosk.sms.base import SmsClient, SmsSendError
 
 TWILIO_API_URL = "https://api.twilio.com"
@@ -65,17 +66,19 @@ class TwilioSmsClient(SmsClient):
             options["from_"] = self.sender
         if self.status_callback:
             options["status_callback"] = self.status_callback
-        return _call(lambda: self.client.messages.create(**options).sid, ref)
+        return _call(lambda: self.client.messages.create(**options).sid, ref, "send")
 
     def _redact(self, sid: str) -> None:
         # Twilio's documented redaction: an empty body, accepted once the message's status is final.
-        _call(lambda: self.client.messages(sid).update(body=""), sid)
+        _call(lambda: self.client.messages(sid).update(body=""), sid, "redact")
 
 
-def _call(request: Callable[[], T], ref: str) -> T:
-    """Run one REST call; every failure becomes an SmsSendError with Twilio's code and HTTP status."""
+def _call(request: Callable[[], T], ref: str, operation: str) -> T:
+    """Run one REST call, timed for /metrics; every failure becomes an SmsSendError with Twilio's code and HTTP
+    status."""
     try:
-        return request()
+        with metrics.twilio_call(operation):
+            return request()
     except (TwilioRestException, TwilioServiceException) as e:
         # Twilio's error text can quote the recipient's number: keep only the codes, and drop the chain so
         # no traceback printed later can carry it.

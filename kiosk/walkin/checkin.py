@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from sqlite_utils import Database
 
 from kiosk import db as store
-from kiosk import i18n
+from kiosk import i18n, metrics
 from kiosk.devices.pairing import Device
 from kiosk.guard import abuse
 from kiosk.hosts.directory import Host, get_host
@@ -103,6 +103,7 @@ def register(db: Database, checkin: CheckIn, *, kiosk_id: int | None = None) -> 
     notify.announce(notify.Announcement(host_message, confirmation, escalation, fallback,
                                         alert=partial(texts.unannounced_alert, host=checkin.host, kiosk_id=kiosk_id,
                                                       created_at=created_at)))
+    metrics.checked_in("walk-in")
     return visit_id
 
 
