@@ -60,9 +60,10 @@ def tablet(url, credential, rng, stop_at, mean_gap, results, counter, lock):
     session = requests.Session()
     session.cookies.set("kiosk_device", credential)
     while True:
-        time.sleep(rng.expovariate(1 / mean_gap))
-        if time.monotonic() >= stop_at:
+        gap = rng.expovariate(1 / mean_gap)
+        if time.monotonic() + gap >= stop_at:  # the next visitor would come after the end
             return
+        time.sleep(gap)
         with lock:
             n = next(counter)
         name, typed, e164 = visitor(n)
