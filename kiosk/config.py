@@ -64,6 +64,12 @@ SETTINGS = {
     "HOST_ESCALATE_SECONDS": Setting(60, float),
     # How often each worker settles messages left in flight (kiosk/messaging/sweeper.py); 0: never.
     "SWEEP_SECONDS": Setting(15, float),
+    # Host replies (issue 14, docs/sms.md): a reply is matched to the host's latest visit this recent; the welcome
+    # screen's "On the way" board shows a reply this long (0: no board); reception is texted when a host has not
+    # replied this long after check-in (0: never). Only while replies can reach us (KIOSK_PUBLIC_URL).
+    "REPLY_WINDOW_MINUTES": Setting(30, int),
+    "ON_THE_WAY_MINUTES": Setting(10, int),
+    "ESCALATE_MINUTES": Setting(5, int),
     "VISIT_RETENTION_DAYS": Setting(30, int),
     "MAX_CONTENT_LENGTH": Setting(2 * 1024 * 1024),
     "LOG_LEVEL": Setting("INFO", str),

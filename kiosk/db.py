@@ -418,3 +418,23 @@ def m010_oidc_admins(db: Database) -> None:
     db.table("admins").add_column("oidc_issuer", str)
     db.table("admins").add_column("oidc_subject", str)
     db.execute("CREATE UNIQUE INDEX admins_oidc ON admins (oidc_issuer, oidc_subject)")
+
+
+@migrations()
+def m011_host_replies(db: Database) -> None:
+    """Issue 14: a host's reply to the arrival SMS. The visit keeps only when a reply came and the minutes it gave,
+    never its text or the number it came from; reply_asked marks a visit whose host SMS asked for a reply, and
+    escalate_at is when a silent host makes reception hear of it (NULL: never). reply_counts counts replies per
+    hour and outcome, for the statistics: counts only."""
+    for column, kind in (("reply_asked", int), ("escalate_at", str), ("acknowledged_at", str), ("ack_minutes", int)):
+        db.table("visits").add_column(column, kind)
+    db.executescript(
+        """
+        CREATE INDEX visits_host_created ON visits (host_id, created_at);
+        CREATE INDEX visits_escalate_at ON visits (escalate_at)
+            WHERE escalate_at IS NOT NULL AND acknowledged_at IS NULL;
+        CREATE INDEX visits_acknowledged_at ON visits (acknowledged_at) WHERE acknowledged_at IS NOT NULL;
+        """
+    )
+    db.table("reply_counts").create({"hour": str, "outcome": str, "count": int}, pk=("hour", "outcome"),
+                                    defaults={"count": 0})

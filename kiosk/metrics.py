@@ -46,12 +46,14 @@ RETRY_CAUSES = ("no_answer", "rate_limited", "server_error", "handset_unreachabl
 # The abuse guard's reasons (kiosk/guard/abuse.py; tests/test_metrics.py checks that every one it raises is here).
 REFUSAL_REASONS = ("honeypot", "bad_token", "too_fast", "form_expired", "token_reused", "device_limit",
                    "number_hour_limit", "number_day_limit", "prefix_blocked")
-ESCALATION_CAUSES = ("host_slow", "host_failed", "host_undelivered", "sweeper")
+ESCALATION_CAUSES = ("host_slow", "host_failed", "host_undelivered", "sweeper", "host_silent", "host_declined")
+# What became of a host's reply (kiosk/messaging/inbound.py); a duplicate delivery of one counts as "duplicate".
+REPLY_OUTCOMES = ("acknowledged", "declined", "not_a_host", "no_visit", "keyword", "duplicate")
 # kiosk/retention.py's names for what it deleted, and their labels.
 PURGED = {"visit records": "visits", "abuse counters": "abuse_counters", "pairing codes": "pairing_codes",
           "admin sessions": "admin_sessions", "webhook receipts": "webhook_receipts",
           "import previews": "import_previews", "school visits": "school_visits",
-          "apprenticeship consents": "consents"}
+          "apprenticeship consents": "consents", "reply counts": "reply_counts"}
 TWILIO_OPERATIONS = ("send", "redact")
 TWILIO_OUTCOMES = ("ok", "error")
 # Twilio answers in a fraction of a second; a call that times out (KIOSK_SMS_TIMEOUT_SECONDS, 10) lands near the top.
@@ -75,6 +77,9 @@ REFUSALS = Counter("velkommen_refusals_total", "Check-ins refused by the abuse g
                    registry=REGISTRY)
 ESCALATIONS = Counter("velkommen_escalations_total", "Visits whose host could not be reached, so reception was "
                       "texted, by cause.", ["cause"], registry=REGISTRY)
+REPLIES = Counter("velkommen_replies_total", "Inbound SMS by outcome: a host on the way (acknowledged) or unable to "
+                  "come (declined); ignored as from no host, matching no visit, Twilio's keyword, or a duplicate.",
+                  ["outcome"], registry=REGISTRY)
 PURGED_ROWS = Counter("velkommen_purged_total", "Rows deleted by the retention rules, by what they held.", ["what"],
                       registry=REGISTRY)
 PAST_DEADLINE = "velkommen_messages_past_deadline"
@@ -122,6 +127,11 @@ def escalated(cause: str) -> None:
     ESCALATIONS.labels(cause=_label(cause, ESCALATION_CAUSES)).inc()
 
 
+def replied(outcome: str) -> None:
+    """An inbound SMS was handled with this outcome."""
+    REPLIES.labels(outcome=_label(outcome, REPLY_OUTCOMES)).inc()
+
+
 def purged(counts: Mapping[str, int]) -> None:
     """kiosk/retention.py's {what: how many} of one purge."""
     for what, count in counts.items():
@@ -165,12 +175,10 @@ def _start_every_series_at_zero() -> None:
     for operation in TWILIO_OPERATIONS:
         for outcome in TWILIO_OUTCOMES:
             TWILIO_SECONDS.labels(operation=operation, outcome=outcome)
-    for reason in REFUSAL_REASONS:
-        REFUSALS.labels(reason=reason)
-    for cause in ESCALATION_CAUSES:
-        ESCALATIONS.labels(cause=cause)
-    for what in PURGED.values():
-        PURGED_ROWS.labels(what=what)
+    for counter, label, values in [(REFUSALS, "reason", REFUSAL_REASONS), (ESCALATIONS, "cause", ESCALATION_CAUSES),
+                                   (REPLIES, "outcome", REPLY_OUTCOMES), (PURGED_ROWS, "what", PURGED.values())]:
+        for value in values:
+            counter.labels(**{label: value})
 
 
 def serve() -> Response:

@@ -38,6 +38,8 @@ def purge(db: Database) -> dict[str, int]:
         "import previews": db.execute("DELETE FROM import_previews WHERE expires_at <= ?", [timestamp()]).rowcount,
         "school visits": schools.purge_expired(db),
         "apprenticeship consents": consent.purge_expired(db),
+        "reply counts": db.execute("DELETE FROM reply_counts WHERE hour < ?", [timestamp(
+            now() - timedelta(days=current_app.config["VISIT_RETENTION_DAYS"]))[:13]]).rowcount,
     }
     metrics.purged(counts)
     return counts

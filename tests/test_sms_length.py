@@ -75,8 +75,9 @@ class Sms:
 
 
 def build_app(folder: str) -> Flask:
+    # With replies on (issue 14), so the host's SMS carries its longest wording: "Reply OK when you are on your way…"
     return create_app({**TEST_CONFIG, "DATABASE": str(Path(folder) / "kiosk.db"), "COMPANY_NAME": COMPANY,
-                       "LOG_LEVEL": "ERROR"})
+                       "LOG_LEVEL": "ERROR", "PUBLIC_URL": "https://kiosk.example.org", "TWILIO_AUTH_TOKEN": "x"})
 
 
 @contextmanager
@@ -131,6 +132,8 @@ def _texts(app, db, language, names):
         db.execute("UPDATE visits SET created_at = ? WHERE id IN (?, ?)", [AT_10_02, visit_id, nobody_id])
         add("reception: unannounced", sweeper._reception_sms(db, visit_id, 0).body)
         add("reception: unannounced, no host", sweeper._reception_sms(db, nobody_id, 0).body)
+        add("reception: host silent", texts.silent_host_text(db, *texts.visit_facts(db, visit_id)))
+        add("reception: host cannot come", texts.declined_text(db, *texts.visit_facts(db, visit_id)))
         with mock.patch.object(notify, "send_notice") as send_notice:
             assert checkin.ask_for_help(db, device)
         add("reception: refused visitor", send_notice.call_args.args[1])
@@ -224,7 +227,7 @@ def test_gsm_segments_are_153_septets_each(size):
 
 def test_every_template_is_built_in_every_language(built):
     templates = {sms.template for sms in built}
-    assert len(templates) == 16
+    assert len(templates) == 18
     for language in LANGUAGES:
         for names in (GSM_NAME, UCS2_NAME):
             assert {sms.template for sms in built if (sms.language, sms.names) == (language, names)} == templates
@@ -239,6 +242,22 @@ def test_every_text_in_the_sms_modules_is_measured(built):
             for form in msgid if isinstance(msgid, tuple) else (msgid,):
                 pattern = ".+".join(map(re.escape, PLACEHOLDER.split(form)))
                 assert form in PARTS or any(re.fullmatch(pattern, text) for text in english), (path.name, form)
+
+
+def test_the_host_sms_asks_for_a_reply_in_every_language(built):
+    # Issue 14: the reply line is part of what is measured above, in the host's language.
+    english = [sms.text for sms in built if sms.template == "host: visitor arrived" and sms.language == "en"]
+    assert english and all(text.endswith("Reply OK when you are on your way, or a number of minutes.")
+                           for text in english)
+    others = [sms.text for sms in built if sms.template == "host: visitor arrived" and sms.language != "en"]
+    assert all("Reply OK" not in text and "OK" in text for text in others)
+
+
+def test_the_norwegian_host_sms_with_its_reply_line_is_one_gsm_7_segment(built):
+    norwegian = [sms for sms in built if sms.template == "host: visitor arrived" and sms.language in ("nb", "nn")
+                 and sms.names == GSM_NAME]
+    assert len(norwegian) == 2
+    assert all(is_gsm7(sms.text) and sms.segments == 1 for sms in norwegian), [sms.text for sms in norwegian]
 
 
 def test_typical_names_are_20_characters():

@@ -328,7 +328,7 @@ def test_delivered_and_undelivered_are_in_the_visit_status_json(app, db, host, t
     status = tablet.client.get(f"/kiosk/visits/{visit_id}/status").get_json()
 
     assert status == {"host": "delivered", "visitor": "undelivered", "reception": None, "ask_desk": False,
-                      "reason": None, "visitor_reason": None, "final": True}
+                      "reason": None, "visitor_reason": None, "final": True, "coming": None}
 
 
 def test_the_status_page_says_in_plain_words_what_was_delivered(app, db, host, twilio, tablet):

@@ -21,6 +21,10 @@ header can run fast or slow:
         server.add_messaging_service("MG...", inbound_request_url="")
         server.set_account_status("suspended")
         server.skew_clock(-120)  # the server's Date header says two minutes earlier
+
+And it delivers a host's reply to the number's incoming-message webhook, signed as Twilio signs it:
+
+        server.send_reply(from_="+4741234567", body="5 min", to="+4759440000", deliver_to=gunicorn_url)
 """
 
 import base64
@@ -34,6 +38,9 @@ from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
+
+import requests
+from twilio.request_validator import RequestValidator
 
 MESSAGES = re.compile(r"/2010-04-01/Accounts/(?P<account>\w+)/Messages\.json")
 MESSAGE = re.compile(r"/2010-04-01/Accounts/(?P<account>\w+)/Messages/(?P<sid>\w+)\.json")
@@ -171,6 +178,24 @@ class TwilioServer:
     def add_messaging_service(self, sid, *, inbound_request_url="", inbound_method="POST"):
         """Put a messaging service on the account, with its incoming-message webhook ("" for none)."""
         self.services[sid] = _service(self.account_sid, sid, inbound_request_url, inbound_method)
+
+    def send_reply(self, *, from_, body, to, deliver_to, opt_out_type=None):
+        """An SMS that `from_` sent to our number `to` (one added with add_number), delivered as Twilio delivers it:
+        a POST of Twilio's inbound parameters to the number's incoming-message webhook, signed by RequestValidator
+        with this account's auth token for that webhook URL. The POST goes to `deliver_to` (the address a proxy
+        forwards that URL to, such as gunicorn on 127.0.0.1), with the same path; returns the requests Response."""
+        webhook = self.numbers[to]["sms_url"]
+        sid = "SM" + secrets.token_hex(16)
+        params = {"ToCountry": "NO", "ToState": "", "SmsMessageSid": sid, "NumMedia": "0", "ToCity": "",
+                  "FromZip": "", "SmsSid": sid, "FromState": "", "SmsStatus": "received", "FromCity": "",
+                  "Body": body, "FromCountry": "NO", "To": to, "ToZip": "", "NumSegments": "1", "MessageSid": sid,
+                  "AccountSid": self.account_sid, "From": from_, "ApiVersion": "2010-04-01"}
+        if opt_out_type:
+            params["OptOutType"] = opt_out_type
+        signature = RequestValidator(self._auth_token).compute_signature(webhook, params)
+        path = "/" + webhook.split("://", 1)[1].split("/", 1)[1]
+        return requests.post(deliver_to.rstrip("/") + path, data=params, timeout=10, headers={
+            "X-Twilio-Signature": signature, "I-Twilio-Idempotency-Token": secrets.token_hex(16)})
 
     def skew_clock(self, seconds):
         """Make the Date header of every answer `seconds` later (earlier, if negative) than the time."""

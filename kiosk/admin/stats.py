@@ -7,9 +7,10 @@ are left out even before the purge has run. kiosk/admin/charts.py draws them; ex
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from statistics import median
 from typing import TextIO
 
-from kiosk.db import now, office_timezone, timestamp
+from kiosk.db import now, office_timezone, parse_timestamp, timestamp
 from kiosk.spreadsheet import write_csv
 
 DAYS = 30
@@ -92,13 +93,59 @@ def refusals_by_reason(db, days=DAYS):
     return [Count(reason, total) for reason, total in rows]
 
 
+@dataclass(frozen=True)
+class ReplyDay:
+    """One office day of host replies: visits whose SMS asked for one, how many got one, the median wait for it."""
+
+    day: str
+    asked: int
+    acknowledged: int
+    median_minutes: float | None
+
+    @property
+    def share(self) -> int:
+        """Per cent of the visits that asked which got an "on my way"."""
+        return round(100 * self.acknowledged / self.asked) if self.asked else 0
+
+
+def replies_per_day(db, days=DAYS):
+    """Host replies per office day of the visit; days without a visit that asked for one are left out."""
+    rows = db.execute(
+        "SELECT created_at, acknowledged_at FROM visits WHERE reply_asked AND created_at >= ? AND expires_at > ?",
+        [_since(days), timestamp()],
+    ).fetchall()
+    asked, waits = Counter(), {}
+    for created_at, acknowledged_at in rows:
+        day = _office_hour(created_at[:13]).date().isoformat()
+        asked[day] += 1
+        if acknowledged_at:
+            seconds = (parse_timestamp(acknowledged_at) - parse_timestamp(created_at)).total_seconds()
+            waits.setdefault(day, []).append(seconds / 60)
+    return [ReplyDay(day, asked[day], len(waits.get(day, [])),
+                     round(median(waits[day]), 1) if day in waits else None)
+            for day in last_days(days) if asked[day]]
+
+
+def replies_by_outcome(db, days=DAYS):
+    """Inbound SMS by what became of them (kiosk/messaging/inbound.py OUTCOMES), most first."""
+    rows = db.execute(
+        "SELECT outcome, sum(count) FROM reply_counts WHERE hour >= ? GROUP BY outcome ORDER BY 2 DESC, outcome",
+        [_since(days)],
+    ).fetchall()
+    return [Count(outcome, total) for outcome, total in rows]
+
+
 def export_csv(db, stream: TextIO) -> int:
-    """The page's four tables as one CSV (CSV_HEADER; status only for text messages), counts and no more; returns
-    the number of rows. Check-ins per day (oldest first) and hour, text messages per day and status for the days
-    that had any, refusals per reason."""
+    """The page's tables as one CSV (CSV_HEADER; status only for text messages and replies), counts and no more;
+    returns the number of rows. Check-ins per day (oldest first) and hour, text messages per day and status for the
+    days that had any, refusals per reason, host replies per day (asked, acknowledged, median minutes to it; the
+    column "count" holds each) and inbound SMS per outcome."""
     rows = [("checkins_per_day", c.label, "", c.count) for c in checkins_per_day(db)]
     rows += [("checkins_per_hour", c.label, "", c.count) for c in checkins_per_hour(db)]
     rows += [("sms_per_day", day.day, status, day.counts[status]) for day in sms_per_day(db) for status in SMS_STATUSES]
     rows += [("refusals", c.label, "", c.count) for c in refusals_by_reason(db)]
+    rows += [("replies_per_day", day.day, column, getattr(day, column)) for day in replies_per_day(db)
+             for column in ("asked", "acknowledged", "median_minutes")]
+    rows += [("replies", c.label, "", c.count) for c in replies_by_outcome(db)]
     write_csv(rows, CSV_HEADER, stream)
     return len(rows)

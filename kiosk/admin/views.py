@@ -15,6 +15,7 @@ from kiosk.admin import accounts, audit, charts, forms, oidc, stats
 from kiosk.db import get_db
 from kiosk.errors import form_status
 from kiosk.i18n import admin_gettext as _a
+from kiosk.messaging import inbound
 from kiosk.phone import mask
 from kiosk.settings import EDITABLE, default, save_settings, setting, welcome_key
 from kiosk.web import csv_download, local_path, public_url
@@ -192,6 +193,7 @@ def statistics():
     per_day, per_hour = stats.checkins_per_day(db), stats.checkins_per_hour(db)
     sms, refusals = stats.sms_per_day(db), stats.refusals_by_reason(db)
     return render_template("admin/statistics.html", per_day=per_day, per_hour=per_hour, sms=sms, refusals=refusals,
+                           replies=stats.replies_per_day(db), reply_outcomes=stats.replies_by_outcome(db),
                            statuses=stats.SMS_STATUSES, days=stats.DAYS,
                            status_labels={status: charts.SMS_SERIES[status].label for status in stats.SMS_STATUSES},
                            charts=charts.for_statistics(per_day, per_hour, sms, refusals))
@@ -235,4 +237,5 @@ def settings():
         return redirect(url_for(".settings"))
     defaults = {key: default(key) for key in EDITABLE}
     return render_template("admin/settings.html", form=form, defaults=defaults, default_language=i18n.default_locale(),
+                           replies_off_by=inbound.why_replies_are_off(),
                            welcome_key=welcome_key), form_status(form)

@@ -30,6 +30,16 @@ class Host:
     email: str | None = None
     language: str | None = None
 
+    @property
+    def first_name(self) -> str:
+        return (self.name.split() or [self.name])[0]
+
+    @property
+    def short_name(self) -> str:
+        """First name and last initial, for a public screen: Kari Nordmann -> Kari N."""
+        words = self.name.split()
+        return f"{words[0]} {words[-1][0]}." if len(words) > 1 else self.name
+
 
 def fold(text):
     """Lower-case ASCII-ish search key: Ødegård -> odegard, Ærø -> aero, Åse and Aase -> ase, José -> jose."""

@@ -80,7 +80,8 @@ def handle_status_callback(form: Mapping[str, str], idempotency_token: str | Non
     """Apply one signed status callback; the reception SMS and the redaction it may need run on the dispatcher."""
     db = store.get_db()
     with store.write_transaction(db):
-        if not _first_time(db, _event_key(form, idempotency_token)):
+        # Without an idempotency token, a status for a SID is news only once.
+        if not first_time(db, idempotency_key(f"{form['MessageSid']}:{form['MessageStatus']}", idempotency_token)):
             return
         status = STATUSES.get(form["MessageStatus"])
         message = _advance(db, form["MessageSid"], status, _error_code(form.get("ErrorCode", "")))
@@ -92,13 +93,14 @@ def handle_status_callback(form: Mapping[str, str], idempotency_token: str | Non
         dispatcher.submit(redact, message.id, message.sid)
 
 
-def _event_key(form: Mapping[str, str], idempotency_token: str | None) -> str:
-    # Twilio's retries carry the same idempotency token; without one, a status for a SID is news only once.
-    key = idempotency_token or f"{form['MessageSid']}:{form['MessageStatus']}"
+def idempotency_key(default: str, idempotency_token: str | None) -> str:
+    """What makes a webhook delivery unique: Twilio's retries carry the same idempotency token, else `default`."""
+    key = idempotency_token or default
     return key if len(key) <= MAX_KEY_LENGTH else hashlib.sha256(key.encode()).hexdigest()
 
 
-def _first_time(db: Database, key: str) -> bool:
+def first_time(db: Database, key: str) -> bool:
+    """Record a webhook delivery's key; False when it was seen before (R13)."""
     cursor = db.execute("INSERT OR IGNORE INTO webhook_events (key, received_at) VALUES (?, ?)",
                         [key, store.timestamp()])
     return cursor.rowcount == 1
@@ -136,7 +138,7 @@ def _reception_fallback(db: Database, message: Message) -> OutgoingSms | None:
     if host is None or reception is None or _reception_told(db, message.visit_id):
         return None
     body = _("A visitor at reception for %(host)s could not be announced: the SMS to %(first_name)s was not "
-             "delivered. Please help them.", host=host.name, first_name=(host.name.split() or [host.name])[0])
+             "delivered. Please help them.", host=host.name, first_name=host.first_name)
     message_id = notify.create_message(db, message.visit_id, "reception")
     logger.warning("Host SMS for visit %s was not delivered; telling reception", message.visit_id)
     metrics.escalated("host_undelivered")

@@ -22,11 +22,10 @@ from sqlite_utils import Database
 from kiosk import db as store
 from kiosk import i18n, metrics
 from kiosk.admin.audit import raise_alert
-from kiosk.hosts.directory import Host, get_host
-from kiosk.messaging import notify
+from kiosk.messaging import escalation, notify
 from kiosk.messaging.delivery import FALLBACK_WINDOW
 from kiosk.messaging.notify import FAILED, SENDING, TIMED_OUT, WORKER_STOPPED, OutgoingSms
-from kiosk.messaging.texts import unannounced_alert, unannounced_text
+from kiosk.messaging.texts import unannounced_alert, unannounced_text, visit_facts
 from kiosk.settings import reception_phone
 
 logger = logging.getLogger("kiosk.messaging.sweeper")
@@ -54,9 +53,15 @@ class InFlight(NamedTuple):
 
 
 def sweep(db: Database, *, visit_id: str | None = None) -> int:
-    """Settle the messages in flight that need it (of one visit, or all); returns how many it settled.
+    """Settle the messages in flight that need it (of one visit, or all); returns how many it settled. A sweep of
+    all also tells reception of hosts silent past their visit's escalate_at (kiosk/messaging/escalation.py).
 
     Never raises for a database that cannot be written: the next sweep tries again."""
+    if visit_id is None:
+        try:
+            escalation.escalate_silent_hosts(db)
+        except sqlite3.Error:
+            logger.exception("Escalation failed; the next sweep tries again")
     try:
         if not _candidates(db, visit_id):
             return 0
@@ -67,7 +72,7 @@ def sweep(db: Database, *, visit_id: str | None = None) -> int:
         logger.exception("Sweep failed; the next one tries again")
         return 0
     for message in messages:
-        current_app.extensions["dispatcher"].submit(_tell_reception, message)
+        current_app.extensions["dispatcher"].submit(tell_reception, message)
     return len(rows)
 
 
@@ -93,7 +98,7 @@ def _settle(db: Database, row: InFlight) -> list[OutgoingSms]:
     if row.recipient == "reception":
         if overdue or reception_phone() is None:
             _fail(db, row, TIMED_OUT)
-            _alert(db, row.visit_id)
+            alert(db, row.visit_id)
             return []
         if orphan:  # its worker stopped: this one sends it, worded without the visitor's name
             db.execute("UPDATE messages SET owner = ? WHERE id = ?", [notify.this_worker(), row.id])
@@ -118,7 +123,7 @@ def _escalate(db: Database, visit_id: str) -> list[OutgoingSms]:
         return []
     created_at = store.query_value(db, "SELECT created_at FROM visits WHERE id = ?", [visit_id])
     if reception_phone() is None or created_at <= store.timestamp(store.now() - FALLBACK_WINDOW):
-        _alert(db, visit_id)
+        alert(db, visit_id)
         return []
     message_id = notify.create_message(db, visit_id, "reception")
     logger.warning("Host of visit %s not reached; telling reception", visit_id)
@@ -128,26 +133,19 @@ def _escalate(db: Database, visit_id: str) -> list[OutgoingSms]:
 
 def _reception_sms(db: Database, visit_id: str, message_id: int) -> OutgoingSms:
     with force_locale(i18n.default_locale()):
-        body = unannounced_text(db, *_visit(db, visit_id))
+        body = unannounced_text(db, *visit_facts(db, visit_id))
     reception = reception_phone()
     assert reception is not None  # both callers checked, and setting() keeps its values for the app context
     return OutgoingSms(visit_id, "reception", reception.e164, body, message_id)
 
 
-def _alert(db: Database, visit_id: str) -> None:
-    raise_alert(db, "visitor_unannounced", unannounced_alert(db, *_visit(db, visit_id)))
+def alert(db: Database, visit_id: str) -> None:
+    raise_alert(db, "visitor_unannounced", unannounced_alert(db, *visit_facts(db, visit_id)))
 
 
-def _visit(db: Database, visit_id: str) -> tuple[Host | None, str | None, str]:
-    """The visit's host, tablet and time: all that is known of it once the visitor's name is gone."""
-    host_id, kiosk_id, created_at = db.execute("SELECT host_id, kiosk_id, created_at FROM visits WHERE id = ?",
-                                               [visit_id]).fetchone()
-    return get_host(db, host_id, active_only=False) if host_id is not None else None, kiosk_id, created_at
-
-
-def _tell_reception(message: OutgoingSms) -> None:
+def tell_reception(message: OutgoingSms) -> None:
     """Send a reception SMS the sweep made; if reception cannot be texted either, the admin area hears of it."""
-    notify.send_with_retries(message, on_failure=lambda: notify.write(lambda db: _alert(db, message.visit_id)))
+    notify.send_with_retries(message, on_failure=lambda: notify.write(lambda db: alert(db, message.visit_id)))
 
 
 def count_overdue(db: Database) -> int:

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, request
 from flask.typing import ResponseReturnValue
 
-from kiosk.messaging import delivery
+from kiosk.messaging import delivery, inbound
 
 bp = Blueprint("webhooks", __name__)
 
@@ -57,6 +57,11 @@ def status_callback() -> tuple[dict[str, list[str]], int] | tuple[str, int]:
 
 @bp.post("/twilio/inbound")
 @twilio_signed
-def inbound() -> Response:
-    # STOP, START and HELP are Twilio's to handle; we keep and log nothing of a reply (R15).
+def inbound_reply() -> Response | tuple[dict[str, list[str]], int]:
+    """A host's reply to the arrival SMS (kiosk/messaging/inbound.py). The answer is empty TwiML: no SMS back, and
+    STOP, START and HELP stay Twilio's to handle; we keep and log nothing of a reply's text or number (R15)."""
+    missing = inbound.missing_fields(request.form)
+    if missing:
+        return {"errors": missing}, 400
+    inbound.handle_reply(request.form, request.headers.get("I-Twilio-Idempotency-Token"))
     return Response(EMPTY_TWIML, mimetype="text/xml")

@@ -15,10 +15,11 @@ from kiosk import i18n, metrics
 from kiosk.devices.pairing import Device
 from kiosk.guard import abuse
 from kiosk.hosts.directory import Host, get_host
-from kiosk.messaging import notify, texts
+from kiosk.messaging import escalation, inbound, notify, texts
 from kiosk.messaging.notify import DELIVERED, FAILED, NOT_DELIVERED, SENDING, SENT, UNDELIVERED, OutgoingSms
 from kiosk.phone import PhoneNumber
 from kiosk.settings import reception_phone, setting
+from kiosk.walkin import board
 
 # "sent" counts as final for the status screen: without status callbacks (no KIOSK_PUBLIC_URL) nothing follows it.
 # Twilio's callbacks can still move it on to delivered or undelivered, and the screen keeps listening for that.
@@ -55,17 +56,27 @@ class VisitStatus:
     awaiting_fallback: bool
     host_slow: bool = False  # the host's SMS was not accepted within HOST_ESCALATE_SECONDS
     reasons: dict[str, str] = field(default_factory=dict)  # recipient -> why it failed (notify's reason words)
+    coming: bool = False  # the host replied that they are on the way
+    coming_minutes: int | None = None  # in about so many minutes, if the reply said
 
     @property
     def ask_desk(self) -> bool:
-        return self.host in NOT_DELIVERED or self.host_slow
+        return self.reason is not None
 
     @property
     def reason(self) -> str | None:
-        """Why the visitor is sent to the desk, for the status screen: None, host_failed or host_slow."""
+        """Why the visitor is sent to the desk, for the status screen: None, host_failed or host_slow. A host who
+        answered is coming, whatever the status of the SMS they answered."""
+        if self.coming:
+            return None
         if self.host in NOT_DELIVERED:
             return "host_failed"
         return "host_slow" if self.host_slow else None
+
+    @property
+    def coming_text(self) -> str | None:
+        """"Kari Nordmann is on the way (about 5 minutes).", in the tablet's language, once the host replied."""
+        return board.coming_text(self.host_name, self.coming_minutes) if self.coming and self.host_name else None
 
     @property
     def final(self) -> bool:
@@ -76,7 +87,7 @@ class VisitStatus:
         return {
             "host": self.host, "visitor": self.visitor, "reception": self.reception,
             "ask_desk": self.ask_desk, "reason": self.reason, "visitor_reason": self.reasons.get("visitor"),
-            "final": self.final,
+            "final": self.final, "coming": self.coming_text,
         }
 
 
@@ -88,7 +99,8 @@ def register(db: Database, checkin: CheckIn, *, kiosk_id: int | None = None) -> 
     with force_locale(i18n.default_locale()):  # the budget notice it may send goes to reception
         visitor_sms = checkin.texts_visitor and abuse.allow_visitor_sms(db, reception)
     with store.write_transaction(db):
-        created_at = create_visit(db, visit_id, checkin.host.id if checkin.host else None, kiosk_id)
+        created_at = create_visit(db, visit_id, checkin.host.id if checkin.host else None, kiosk_id,
+                                  reply_asked=asks_reply(checkin))
         host_message = replace(host_message, message_id=notify.create_message(db, visit_id, "host"))
         confirmation = None
         if visitor_sms:
@@ -107,14 +119,23 @@ def register(db: Database, checkin: CheckIn, *, kiosk_id: int | None = None) -> 
     return visit_id
 
 
-def create_visit(db: Database, visit_id: str, host_id: int | None, kiosk_id: int | None) -> str:
-    """The PII-free visit record (walk-in or school group); returns its creation time as stored."""
+def create_visit(db: Database, visit_id: str, host_id: int | None, kiosk_id: int | None, *,
+                 reply_asked: bool = False) -> str:
+    """The PII-free visit record (walk-in or school group); returns its creation time as stored. A visit whose host
+    SMS asks for a reply escalates to reception if none comes (kiosk/messaging/escalation.py)."""
     created = store.now()
+    created_at = store.timestamp(created)
     db.table("visits").insert({
-        "id": visit_id, "host_id": host_id, "kiosk_id": kiosk_id, "created_at": store.timestamp(created),
+        "id": visit_id, "host_id": host_id, "kiosk_id": kiosk_id, "created_at": created_at,
         "expires_at": store.timestamp(created + timedelta(days=current_app.config["VISIT_RETENTION_DAYS"])),
+        "reply_asked": int(reply_asked), "escalate_at": escalation.escalate_at(created_at) if reply_asked else None,
     })
-    return store.timestamp(created)
+    return created_at
+
+
+def asks_reply(checkin: CheckIn) -> bool:
+    """Whether the host's SMS asks the host to reply: only a host's, and only while replies can reach us."""
+    return checkin.host is not None and inbound.replies_enabled()
 
 
 def _host_message(visit_id: str, checkin: CheckIn, reception: PhoneNumber | None) -> OutgoingSms:
@@ -122,6 +143,8 @@ def _host_message(visit_id: str, checkin: CheckIn, reception: PhoneNumber | None
     if checkin.host:
         with force_locale(i18n.host_locale(checkin.host)):
             body = _("%(visitor)s has arrived at reception and is waiting for you.", visitor=checkin.name)
+            if asks_reply(checkin):
+                body += " " + _("Reply OK when you are on your way, or a number of minutes.")
         return OutgoingSms(visit_id, "host", checkin.host.phone, body)
     with force_locale(i18n.default_locale()):
         body = _("%(visitor)s is at reception and does not know whom to ask for. Please help them.",
@@ -163,12 +186,13 @@ def ask_for_help(db: Database, device: Device, host_id: str | None = None) -> bo
 def get_visit_status(db: Database, visit_id: str, *, kiosk_id: int) -> VisitStatus | None:
     """The SMS status of a visit made on this kiosk that has not expired, or None."""
     visit = db.execute(
-        "SELECT host_id, created_at FROM visits WHERE id = ? AND kiosk_id IS ? AND expires_at > ?",
+        "SELECT host_id, created_at, acknowledged_at, ack_minutes FROM visits "
+        "WHERE id = ? AND kiosk_id IS ? AND expires_at > ?",
         [visit_id, kiosk_id, store.timestamp()],
     ).fetchone()
     if visit is None:
         return None
-    host_id, created_at = visit
+    host_id, created_at, acknowledged_at, ack_minutes = visit
     rows = db.execute("SELECT recipient, status, reason FROM messages WHERE visit_id = ?", [visit_id]).fetchall()
     statuses = {recipient: status for recipient, status, _reason in rows}
     host = get_host(db, host_id, active_only=False) if host_id is not None else None
@@ -184,6 +208,8 @@ def get_visit_status(db: Database, visit_id: str, *, kiosk_id: int) -> VisitStat
         ),
         host_slow=statuses.get("host") == SENDING and store.now() >= escalate_at,
         reasons={recipient: reason for recipient, _status, reason in rows if reason},
+        coming=acknowledged_at is not None,
+        coming_minutes=ack_minutes,
     )
 
 

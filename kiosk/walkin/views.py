@@ -34,7 +34,7 @@ from kiosk.guard import abuse
 from kiosk.hosts.directory import search_hosts
 from kiosk.messaging import sweeper
 from kiosk.settings import setting
-from kiosk.walkin import checkin
+from kiosk.walkin import board, checkin
 from kiosk.walkin.forms import RECEPTION, CheckinForm, PairForm
 from kiosk.web import local_path
 
@@ -42,7 +42,7 @@ bp = Blueprint("kiosk", __name__)
 View = Callable[..., ResponseReturnValue]
 OPEN_TO_UNPAIRED = "open_to_unpaired"  # the mark open_to_unpaired() sets on a view
 
-JSON_ENDPOINTS = {"kiosk.hosts", "kiosk.visit_status"}
+JSON_ENDPOINTS = {"kiosk.hosts", "kiosk.visit_status", "kiosk.on_the_way"}
 TEN_YEARS = 10 * 365 * 24 * 3600
 MISTAKES = "mistakes"  # session key: field name -> message of a form sent without JavaScript
 
@@ -163,7 +163,13 @@ def welcome() -> ResponseReturnValue:
         # The idle timer and the status screen come back here with ?reset=1: the next visitor starts afresh.
         i18n.reset()
         return redirect(url_for(".welcome"))
-    return render_template("kiosk/welcome.html")
+    return render_template("kiosk/welcome.html", board_shown=board.shown(), coming=board.on_the_way(get_db()))
+
+
+@bp.get("/on-the-way")
+def on_the_way() -> ResponseReturnValue:
+    """The welcome screen's "On the way" board, which static/js/board.js refreshes: hosts' short names only."""
+    return jsonify([coming.as_json() for coming in board.on_the_way(get_db())])
 
 
 # Choosing a language only changes what the screen shows, so an unpaired tablet may do it too.

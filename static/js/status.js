@@ -33,6 +33,8 @@
     box.dataset.askDesk = status.ask_desk ? "true" : "false";
     box.dataset.reason = status.reason || "";
     box.dataset.final = status.final ? "true" : "false";
+    var coming = document.getElementById("coming");
+    if (coming && coming.textContent !== (status.coming || "")) { coming.textContent = status.coming || ""; }
     if (status.final || status.ask_desk) { leaveSoon(status.ask_desk); }
   }
 
