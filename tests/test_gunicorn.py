@@ -1,8 +1,11 @@
 """The whole walk-in check-in as deployed: gunicorn with two workers, a real SQLite file, the real twilio SDK
 talking HTTP to a Twilio-compatible server, and a byte scan of every file and log line it wrote."""
 
+import os
+import signal
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import pytest
 
@@ -20,6 +23,7 @@ from tests.deployment import (
 from tests.helpers import CANARY_NAME, CANARY_PHONE, CANARY_PHONE_TYPED
 from tests.twilio_fixtures import SENDER
 
+PUBLIC_URL = "https://kiosk.example.org"
 CANARIES = [b"Kanarifugl", CANARY_PHONE.encode(), CANARY_PHONE[3:].encode(), CANARY_PHONE_TYPED.encode()]
 
 
@@ -52,7 +56,7 @@ def scan(paths):
 def test_check_in_under_gunicorn_texts_host_and_visitor_through_the_twilio_api(gunicorn, instance, twilio_server):
     status, location, elapsed = check_in(gunicorn.url, instance)
     assert status == {"host": "sent", "visitor": "sent", "reception": None, "ask_desk": False, "reason": None,
-                      "visitor_reason": None, "final": True}
+                      "visitor_reason": None, "final": True, "coming": None}
     host_sms, visitor_sms = twilio_server.accepted(HOST_PHONE), twilio_server.accepted(CANARY_PHONE)
     assert [r.form["Body"] for r in host_sms] == [f"{CANARY_NAME} has arrived at reception and is waiting for you."]
     assert [r.form["Body"] for r in visitor_sms] == [
@@ -116,3 +120,47 @@ def test_r33_r31_nothing_the_deployment_wrote_holds_a_canary(gunicorn, instance,
     assert [canary for canary in CANARIES if canary in log] == []
     assert scan([path for path in instance.folder.rglob("*") if path.is_file()]) == []
     reader.close()
+
+
+@pytest.fixture
+def replying_gunicorn(instance, twilio_server, tmp_path):
+    """gunicorn with host replies on: KIOSK_PUBLIC_URL is the address Twilio calls (a proxy forwards it to gunicorn),
+    and the sender number's incoming-message webhook points there, as in the Twilio console."""
+    twilio_server.add_number(SENDER, sms_url=f"{PUBLIC_URL}/webhooks/twilio/inbound")
+    server = Gunicorn(gunicorn_env(instance, twilio_server.url, PUBLIC_URL=PUBLIC_URL), tmp_path / "gunicorn.log")
+    yield server
+    server.stop()
+
+
+@contextmanager
+def paused(pid):
+    """SIGSTOP a worker: until SIGCONT, every new connection is accepted by the other one."""
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(pid, signal.SIGCONT)
+
+
+def test_a_host_reply_reaches_the_other_worker_and_the_tablet_says_on_the_way(replying_gunicorn, instance,
+                                                                              twilio_server):
+    first, second = replying_gunicorn.workers()
+    with paused(first):  # the check-in and its SMS are the second worker's
+        session, status_url, _ = start_check_in(replying_gunicorn.url, instance)
+        wait_until(lambda: session.get(status_url, timeout=5).json()["final"], what="the SMS to settle")
+    [host_sms] = [r.form["Body"] for r in twilio_server.accepted(HOST_PHONE)]
+    assert host_sms.endswith(" Reply OK when you are on your way, or a number of minutes.")
+    with paused(second):  # the reply, and the tablet's next poll, reach the first worker
+        response = twilio_server.send_reply(from_=HOST_PHONE, body="Kommer, 5 min", to=SENDER,
+                                            deliver_to=replying_gunicorn.url)
+        assert (response.status_code, response.headers["Content-Type"]) == (200, "text/xml; charset=utf-8")
+        status = tablet_session(instance).get(status_url, timeout=5).json()  # a new connection: kept-alive ones wait
+    assert status["coming"] == "Kari Ødegård is on the way (about 5 minutes)."
+    board = session.get(f"{replying_gunicorn.url}/kiosk/on-the-way", timeout=5).json()
+    assert board == [{"host": "Kari Ø.", "when": "about 5 min"}]
+    # Only the second worker sent SMS; the first handled the reply. Neither kept the reply's text.
+    log = replying_gunicorn.stop()
+    assert b"is on the way to visit" in log and b"Kommer" not in log and HOST_PHONE[3:].encode() not in log
+    database = sqlite3.connect(instance.folder / "kiosk.db")
+    assert database.execute("SELECT ack_minutes FROM visits").fetchall() == [(5,)]
+    assert scan([path for path in instance.folder.rglob("*") if path.is_file()]) == []
