@@ -52,6 +52,7 @@ ALLOWED = {
     "velkommen_twilio_request_seconds": {"operation": metrics.TWILIO_OPERATIONS, "outcome": metrics.TWILIO_OUTCOMES},
     "velkommen_refusals": {"reason": metrics.REFUSAL_REASONS},
     "velkommen_escalations": {"cause": metrics.ESCALATION_CAUSES},
+    "velkommen_replies": {"outcome": metrics.REPLY_OUTCOMES},
     "velkommen_purged": {"what": tuple(metrics.PURGED.values())},
     "velkommen_messages_past_deadline": {},
 }
