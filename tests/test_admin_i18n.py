@@ -334,7 +334,8 @@ def test_the_statistics_page_is_in_bokmaal_its_csv_stays_english(nb_admin, app):
     page = get_page(nb_admin, "/admin/statistics")
     assert page.select_one("h1").text == "Statistikk"
     assert [h.text for h in page.select("h2")] == ["Innsjekkinger per dag", "Innsjekkinger per time på døgnet",
-                                                   "SMS-er per dag, etter status", "Avviste innsjekkinger etter årsak"]
+                                                   "SMS-er per dag, etter status", "Avviste innsjekkinger etter årsak",
+                                                   "Svar fra ansatte"]
     assert page.select_one("#checkins-per-day-chart-empty").text == "Ingen innsjekkinger de siste 30 dagene."
     assert page.select_one("#refusals-chart-summary").text == (
         "1\xa0234 innsjekkinger ble avvist de siste 30 dagene, oftest på grunn av too_fast (1\xa0234).")

@@ -50,7 +50,7 @@ def test_purge_with_nothing_to_delete_says_so(runner):
     *lines, settled = runner.invoke(args=["purge"]).output.splitlines()
     assert lines[0] == "Deleted 0 expired visit records."
     assert all(line.startswith("Deleted 0 expired ") for line in lines)
-    assert len(lines) == 8
+    assert len(lines) == 9
     assert settled == "Settled 0 SMS left in flight by a stopped worker or past their deadline."
 
 

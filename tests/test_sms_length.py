@@ -58,7 +58,7 @@ RECEPTION = PhoneNumber(TEST_CONFIG["RECEPTION_PHONE"])
 ROOT = Path(__file__).parent.parent
 SMS_MODULES = [*sorted((ROOT / "kiosk" / "messaging").glob("*.py")), ROOT / "kiosk" / "walkin" / "checkin.py",
                ROOT / "kiosk" / "schools" / "visits.py", ROOT / "kiosk" / "guard" / "abuse.py"]
-PARTS = {"reception", "the kiosk"}
+PARTS = {"reception", "the kiosk", "Reply OK when you are on your way, or a number of minutes."}
 PLACEHOLDER = re.compile(r"%\(\w+\)[sdif]")
 
 
@@ -118,6 +118,8 @@ def _texts(app, db, language, names):
 
     with reader_language(app, language):
         add("host: visitor arrived", checkin._host_message(visit_id, walk_in, RECEPTION).body)
+        with mock.patch.object(checkin.inbound, "replies_enabled", return_value=False):
+            add("host: visitor arrived, no replies", checkin._host_message(visit_id, walk_in, RECEPTION).body)
         add("reception: visitor without host",
             checkin._host_message(visit_id, replace(walk_in, host=None), RECEPTION).body)
         confirmation = checkin._confirmation(db, visit_id, walk_in)
@@ -227,7 +229,7 @@ def test_gsm_segments_are_153_septets_each(size):
 
 def test_every_template_is_built_in_every_language(built):
     templates = {sms.template for sms in built}
-    assert len(templates) == 18
+    assert len(templates) == 19
     for language in LANGUAGES:
         for names in (GSM_NAME, UCS2_NAME):
             assert {sms.template for sms in built if (sms.language, sms.names) == (language, names)} == templates
