@@ -64,6 +64,7 @@ bench: $(VENV)/.dev
 	$(BIN)/python bench/roster.py
 	$(BIN)/python bench/xlsx_import.py
 	$(BIN)/python bench/scim.py
+	$(BIN)/python bench/replies.py
 
 # About twelve minutes: six faults side by side under gunicorn, with the default SMS timings (bench/README.md).
 faults: $(VENV)/.dev

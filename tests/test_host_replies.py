@@ -56,9 +56,9 @@ def tablet(app, client):
         return get_db().execute("SELECT id FROM devices").fetchone()[0]
 
 
-def reply(app, body, *, from_=HOST, token=None, **extra):
+def reply(app, body, *, from_=HOST, sid=None, token=None, **extra):
     """POST a host's SMS to the inbound webhook as Twilio does: its parameters, signed for our public URL."""
-    params = {"MessageSid": "SM" + secrets.token_hex(16), "AccountSid": "AC" + "0" * 32, "From": from_,
+    params = {"MessageSid": sid or "SM" + secrets.token_hex(16), "AccountSid": "AC" + "0" * 32, "From": from_,
               "To": "+4759440000", "Body": body, "NumMedia": "0", "SmsStatus": "received", "ApiVersion": "2010-04-01",
               **extra}
     signature = RequestValidator(AUTH_TOKEN).compute_signature(PUBLIC_URL + INBOUND, params)
@@ -204,11 +204,13 @@ def test_r15_stop_start_and_help_stay_twilios(app, db, host, body, opt_out_type,
     assert len(sms_outbox) == 2  # the host's and the visitor's, nothing more
 
 
-def test_r13_a_reply_twilio_delivers_twice_counts_once(app, db, host):
+@pytest.mark.parametrize("token", ["same-token", None])
+def test_r13_a_reply_delivered_twice_counts_once_whatever_the_idempotency_header(app, db, host, token):
+    # The header is not signed: a replay with a new one must not acknowledge the host's next visit.
     first = check_in(app, db, host)
     second = check_in(app, db, host)
-    reply(app, "OK", token="same-token")
-    reply(app, "OK", token="same-token")
+    reply(app, "OK", sid="SM" + "1" * 32, token=token)
+    reply(app, "OK", sid="SM" + "1" * 32, token=token)
     assert [acknowledged(db, v)[0] is not None for v in (first, second)] == [False, True]
     assert reply_counts(db) == {"acknowledged": 1}
 

@@ -47,12 +47,15 @@ def missing_fields(form: Mapping[str, str]) -> list[str]:
     return [f"{name} is required." for name in REQUIRED if not form.get(name)]
 
 
-def handle_reply(form: Mapping[str, str], idempotency_token: str | None = None) -> str:
-    """Apply one signed inbound SMS; returns its outcome (one of OUTCOMES, or DUPLICATE for a retry)."""
+def handle_reply(form: Mapping[str, str]) -> str:
+    """Apply one signed inbound SMS; returns its outcome (one of OUTCOMES, or DUPLICATE for a retry).
+
+    A reply is known by its MessageSid, which the signature covers, and not by Twilio's idempotency header, which
+    it does not: a replayed reply with a new header must not acknowledge the host's next visit (R13)."""
     db = store.get_db()
     message = None
     with store.write_transaction(db):
-        if not first_time(db, idempotency_key(f"inbound:{form['MessageSid']}", idempotency_token)):
+        if not first_time(db, idempotency_key(f"inbound:{form['MessageSid']}", None)):
             return DUPLICATE
         outcome, visit_id = _apply(db, form)
         if outcome == DECLINED and visit_id is not None:

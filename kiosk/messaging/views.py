@@ -63,5 +63,5 @@ def inbound_reply() -> Response | tuple[dict[str, list[str]], int]:
     missing = inbound.missing_fields(request.form)
     if missing:
         return {"errors": missing}, 400
-    inbound.handle_reply(request.form, request.headers.get("I-Twilio-Idempotency-Token"))
+    inbound.handle_reply(request.form)
     return Response(EMPTY_TWIML, mimetype="text/xml")
