@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from statistics import median
 from typing import TextIO
 
-from kiosk.db import now, office_timezone, parse_timestamp, timestamp
+from kiosk.db import now, office_timezone, timestamp
 from kiosk.spreadsheet import write_csv
 
 DAYS = 30
@@ -110,17 +110,16 @@ class ReplyDay:
 
 def replies_per_day(db, days=DAYS):
     """Host replies per office day of the visit; days without a visit that asked for one are left out."""
-    rows = db.execute(
-        "SELECT created_at, acknowledged_at FROM visits WHERE reply_asked AND created_at >= ? AND expires_at > ?",
-        [_since(days), timestamp()],
-    ).fetchall()
+    params = [_since(days), timestamp()]
     asked, waits = Counter(), {}
-    for created_at, acknowledged_at in rows:
-        day = _office_hour(created_at[:13]).date().isoformat()
-        asked[day] += 1
-        if acknowledged_at:
-            seconds = (parse_timestamp(acknowledged_at) - parse_timestamp(created_at)).total_seconds()
-            waits.setdefault(day, []).append(seconds / 60)
+    for hour, count in db.execute("SELECT substr(created_at, 1, 13) AS hour, count(*) FROM visits "
+                                  "WHERE reply_asked AND created_at >= ? AND expires_at > ? GROUP BY hour", params):
+        asked[_office_hour(hour).date().isoformat()] += count
+    for hour, minutes in db.execute("SELECT substr(created_at, 1, 13), "
+                                    "(julianday(acknowledged_at) - julianday(created_at)) * 1440 FROM visits "
+                                    "WHERE reply_asked AND created_at >= ? AND expires_at > ? "
+                                    "AND acknowledged_at IS NOT NULL", params):
+        waits.setdefault(_office_hour(hour).date().isoformat(), []).append(minutes)
     return [ReplyDay(day, asked[day], len(waits.get(day, [])),
                      round(median(waits[day]), 1) if day in waits else None)
             for day in last_days(days) if asked[day]]

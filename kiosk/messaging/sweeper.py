@@ -72,7 +72,7 @@ def sweep(db: Database, *, visit_id: str | None = None) -> int:
         logger.exception("Sweep failed; the next one tries again")
         return 0
     for message in messages:
-        current_app.extensions["dispatcher"].submit(tell_reception, message)
+        current_app.extensions["dispatcher"].submit(_tell_reception, message)
     return len(rows)
 
 
@@ -98,7 +98,7 @@ def _settle(db: Database, row: InFlight) -> list[OutgoingSms]:
     if row.recipient == "reception":
         if overdue or reception_phone() is None:
             _fail(db, row, TIMED_OUT)
-            alert(db, row.visit_id)
+            _alert(db, row.visit_id)
             return []
         if orphan:  # its worker stopped: this one sends it, worded without the visitor's name
             db.execute("UPDATE messages SET owner = ? WHERE id = ?", [notify.this_worker(), row.id])
@@ -123,7 +123,7 @@ def _escalate(db: Database, visit_id: str) -> list[OutgoingSms]:
         return []
     created_at = store.query_value(db, "SELECT created_at FROM visits WHERE id = ?", [visit_id])
     if reception_phone() is None or created_at <= store.timestamp(store.now() - FALLBACK_WINDOW):
-        alert(db, visit_id)
+        _alert(db, visit_id)
         return []
     message_id = notify.create_message(db, visit_id, "reception")
     logger.warning("Host of visit %s not reached; telling reception", visit_id)
@@ -139,13 +139,13 @@ def _reception_sms(db: Database, visit_id: str, message_id: int) -> OutgoingSms:
     return OutgoingSms(visit_id, "reception", reception.e164, body, message_id)
 
 
-def alert(db: Database, visit_id: str) -> None:
+def _alert(db: Database, visit_id: str) -> None:
     raise_alert(db, "visitor_unannounced", unannounced_alert(db, *visit_facts(db, visit_id)))
 
 
-def tell_reception(message: OutgoingSms) -> None:
+def _tell_reception(message: OutgoingSms) -> None:
     """Send a reception SMS the sweep made; if reception cannot be texted either, the admin area hears of it."""
-    notify.send_with_retries(message, on_failure=lambda: notify.write(lambda db: alert(db, message.visit_id)))
+    notify.send_with_retries(message, on_failure=lambda: notify.write(lambda db: _alert(db, message.visit_id)))
 
 
 def count_overdue(db: Database) -> int:
