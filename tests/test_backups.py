@@ -24,8 +24,15 @@ SHORT = backup.Schedule(retention=timedelta(seconds=6), snapshot_interval=timede
 
 
 def holding_canaries(folder):
-    return sorted(str(path.relative_to(folder)) for path in files_under(folder)
-                  if any(canary in path.read_bytes() for canary in CANARIES))
+    return sorted(str(path.relative_to(folder)) for path in files_under(folder) if _holds_canary(path))
+
+
+def _holds_canary(path):
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:  # Litestream compacted it away between the listing and the read
+        return False
+    return any(canary in data for canary in CANARIES)
 
 
 def wait_for(check, seconds, what):
