@@ -19,6 +19,7 @@ from kiosk.schools import admin_views as school_admin
 from kiosk.schools import kiosk_views as school_kiosk
 from kiosk.scim import admin_views as scim_admin
 from kiosk.scim import views as scim_views
+from kiosk.walkin import phone_views
 from kiosk.walkin import views as kiosk_views
 
 # Each domain's pages sit under one of two shells, whose hooks then cover them: the admin area (sign-in, no-store,
@@ -51,6 +52,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # /metrics for Prometheus, behind KIOSK_METRICS_TOKEN (docs/monitoring.md); outside /admin and /kiosk.
     metrics.init_app(app, past_deadline=sweeper.count_overdue)
     app.register_blueprint(kiosk_views.bp, url_prefix="/kiosk")
+    app.register_blueprint(phone_views.bp, url_prefix=i18n.PHONE_PATH.rstrip("/"))
     app.register_blueprint(admin_views.bp, url_prefix="/admin")
     # Twilio cannot send a CSRF token; these routes check Twilio's signature instead (R11, R20).
     csrf.exempt(webhook_views.bp)

@@ -20,6 +20,7 @@ from kiosk.db import DEFAULT_TIMEZONE
 from kiosk.phone import InvalidPhoneError, PhoneNumber
 
 SMS_BACKENDS = ("twilio", "console", "fake")
+BADGE_SIZES = ("label62", "a7")  # static/css/badge.css has a page size for each
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,10 @@ SETTINGS = {
     "BACKUP_S3_ENDPOINT": Setting(None, str),  # an S3-compatible service's address (MinIO, Backblaze, Scaleway…)
     # Logs: "text" (one readable line per record) or "json" (one JSON object per line, for a log collector).
     "LOG_FORMAT": Setting("text", str),
+    # The visitor badge (issue 15): the tablet prints one after a check-in (BADGE, also in the admin area), on 62 mm
+    # continuous labels cut at 100 mm or on A7 (BADGE_SIZE). The browser builds it; the server never sees it.
+    "BADGE": Setting(False, bool),
+    "BADGE_SIZE": Setting("label62", str),
 }
 DEFAULTS = {name: setting.default for name, setting in SETTINGS.items()}
 
@@ -154,6 +159,7 @@ def _normalise(app: Flask) -> None:
     _coerce_types(cfg)
     cfg["DEFAULT_REGION"] = (cfg["DEFAULT_REGION"] or "").upper()
     cfg["LOG_LEVEL"] = (cfg["LOG_LEVEL"] or "INFO").upper()
+    cfg["BADGE_SIZE"] = (cfg["BADGE_SIZE"] or "").lower()
     if isinstance(cfg["ALLOWED_COUNTRIES"], str):
         cfg["ALLOWED_COUNTRIES"] = tuple(c.strip().upper() for c in cfg["ALLOWED_COUNTRIES"].split(",") if c.strip())
     domains = cfg["OIDC_ALLOWED_DOMAINS"] or ()
@@ -263,6 +269,9 @@ def _value_problems(cfg: Config) -> Iterator[str]:
         yield "KIOSK_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR."
     if cfg["LOG_FORMAT"] not in ("text", "json"):
         yield "KIOSK_LOG_FORMAT must be text or json."
+    if cfg["BADGE_SIZE"] not in BADGE_SIZES:
+        yield (f"KIOSK_BADGE_SIZE must be label62 (62 mm continuous labels, cut at 100 mm) or a7 (74 × 105 mm), "
+               f"not {cfg['BADGE_SIZE']!r}.")
     yield from _backup_problems(cfg)
     try:
         ZoneInfo(str(cfg["TIMEZONE"]))

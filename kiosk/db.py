@@ -438,3 +438,11 @@ def m011_host_replies(db: Database) -> None:
     )
     db.table("reply_counts").create({"hour": str, "outcome": str, "count": int}, pk=("hour", "outcome"),
                                     defaults={"count": 0})
+
+
+@migrations()
+def m012_phone_checkin(db: Database) -> None:
+    """Issue 15: check-in on the visitor's own phone from the tablet's QR code. A QR token names its tablet and the
+    tablet's phone_generation when it was made; a check-in from a phone moves the generation on, which uses up
+    every token made before it. No personal data."""
+    db.table("devices").add_column("phone_generation", int, not_null_default=0)

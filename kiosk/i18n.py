@@ -45,7 +45,8 @@ SESSION_KEY = "locale"
 ADMIN_LANGUAGES = {code: LANGUAGES[code] for code in ("nb", "nn", "sv", "da", "fi", "en")}
 ADMIN_SESSION_KEY = "admin_locale"  # apart from the kiosk's: a tablet's visitor never changes an admin's language
 # Browser language tags for one of ours under another name: "no" is Norwegian without naming a written standard.
-ADMIN_LANGUAGE_ALIASES = {"no": "nb"}
+LANGUAGE_ALIASES = {"no": "nb"}
+PHONE_PATH = "/p/"  # the visitor's own phone's pages (kiosk/walkin/phone_views.py)
 
 babel = Babel()
 # Admin pages: the admin catalogue merged over the kiosk's, which holds the error pages and the phone-number
@@ -65,12 +66,15 @@ def init_app(app: Flask) -> None:
 
 
 def select_locale() -> str:
-    # Admin pages follow the admin; webhooks and commands have no visitor to follow.
+    # Admin pages follow the admin; webhooks and commands have no visitor to follow. A visitor's own phone
+    # (PHONE_PATH) follows the language it asks for until the visitor picks one.
     if has_request_context():
         if in_admin_area():
             return admin_locale()
         if session.get(SESSION_KEY) in LANGUAGES:
             return session[SESSION_KEY]
+        if request.path.startswith(PHONE_PATH):
+            return browser_language(LANGUAGES) or default_locale()
     return default_locale()
 
 
@@ -111,15 +115,20 @@ def admin_locale() -> str:
 
 
 def browser_admin_language() -> str:
-    """The browser's most wanted language that the admin area has, else English. A tag counts by its language
+    """The browser's most wanted language that the admin area has, else English."""
+    return browser_language(ADMIN_LANGUAGES) or "en"
+
+
+def browser_language(languages: Iterable[str]) -> str | None:
+    """The browser's most wanted language among `languages` (Accept-Language), or None. A tag counts by its language
     ("nb-NO" is nb, "en-GB" en) and "no" is bokmål, so "no-NO,en;q=0.5" is nb: werkzeug's best_match would take the
     exact "en" over a partial match, however much less the browser wants it."""
     for tag, quality in request.accept_languages:  # most wanted first
         language = tag.lower().replace("_", "-").split("-")[0]
-        language = ADMIN_LANGUAGE_ALIASES.get(language, language)
-        if quality > 0 and language in ADMIN_LANGUAGES:
+        language = LANGUAGE_ALIASES.get(language, language)
+        if quality > 0 and language in languages:
             return language
-    return "en"
+    return None
 
 
 def choose_admin_language(code: str) -> bool:

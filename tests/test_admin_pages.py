@@ -465,7 +465,8 @@ def test_r31_an_audit_target_takes_ids_and_setting_keys_only(db, target):
 
 def settings_data(page, **changes):
     form = page.select_one("form[action='/admin/settings']")
-    data = {field["name"]: field.get("value", "") for field in form.select("input")}
+    data = {field["name"]: field.get("value", "") for field in form.select("input")
+            if field.get("type") != "checkbox" or field.has_attr("checked")}  # as a browser sends them
     data.update({area["name"]: area.text.strip() for area in form.select("textarea")})
     return {**data, **changes}
 

@@ -1,6 +1,7 @@
 """R25/R26, issue 9 item 2: the tablet's browser keeps nothing of a visitor. Three visitors check in (one after a
 mistake) in Chromium with a real profile folder on disk; once the browser is closed, no file of the profile holds
-a name or a number, in any of the encodings Chromium writes (session-restore files, history, caches)."""
+a name or a number, in any of the encodings Chromium writes (session-restore files, history, caches); also when the
+tablet prints each visitor a badge (issue 15)."""
 
 from pathlib import Path
 
@@ -27,10 +28,15 @@ def canaries():
     return found
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory):
+# Issue 15: with badges on, the tablet builds each badge in its page and prints it (window.print() is wrapped only
+# to count the calls), and the profile must stay as clean. Chromium gets --kiosk-printing, as at a reception.
+COUNT_PRINTS = "const print = window.print.bind(window); window.print = () => { window.printing(); print(); };"
+
+
+@pytest.fixture(scope="module", params=[False, True], ids=["no badges", "badges printed"])
+def live(tmp_path_factory, request):
     hosts = [{"name": "Kari Ødegård", "phone": "+4741234567"}]
-    with live_app(tmp_path_factory, hosts=hosts, STATUS_RESET_SECONDS=1) as app:
+    with live_app(tmp_path_factory, hosts=hosts, STATUS_RESET_SECONDS=1, BADGE=request.param) as app:
         yield app
 
 
@@ -51,10 +57,12 @@ def check_in(page, live, name, phone, *, mistake=None):
 
 
 def test_r26_a_real_chromium_profile_keeps_no_name_or_number_after_three_visitors(live, tmp_path):
-    profile = tmp_path / "profile"
+    profile, prints = tmp_path / "profile", []
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
-            str(profile), executable_path=CHROMIUM, args=CHROMIUM_ARGS, viewport=TABLET)
+            str(profile), executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, "--kiosk-printing"], viewport=TABLET)
+        context.expose_binding("printing", lambda source: prints.append(source["page"].url))
+        context.add_init_script(COUNT_PRINTS)
         page = context.new_page()
         page.set_default_timeout(10_000)
         pair_in_browser(page, live)
@@ -63,6 +71,7 @@ def test_r26_a_real_chromium_profile_keeps_no_name_or_number_after_three_visitor
         check_in(page, live, *VISITORS[2])
         context.close()
     live.extensions["dispatcher"].drain(timeout=10)
+    assert len(prints) == (3 if live.config["BADGE"] else 0)  # one badge per visitor who checked in
     files = [path for path in profile.rglob("*") if path.is_file() and not path.is_symlink()]
     assert any(path.parent.name == "Sessions" or path.name.startswith(("Current", "Session")) for path in files) or \
         any("Session" in str(path) for path in files), "the scan must see the session-restore files"

@@ -4,10 +4,12 @@ talking HTTP to a Twilio-compatible server, and a byte scan of every file and lo
 import os
 import signal
 import sqlite3
+import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import pytest
+import requests
 
 from tests.deployment import (
     HOST_PHONE,
@@ -133,9 +135,21 @@ def replying_gunicorn(instance, twilio_server, tmp_path):
 
 
 @contextmanager
-def paused(pid):
-    """SIGSTOP a worker: until SIGCONT, every new connection is accepted by the other one."""
-    os.kill(pid, signal.SIGSTOP)
+def paused(pid, server):
+    """SIGSTOP a worker: until SIGCONT, every new connection is accepted by the other one. A worker stopped in the
+    middle of a write (its first request's purge, say) would hold SQLite's lock and keep the other from writing: then
+    it is let go and stopped again a moment later, until the other worker's /healthz (a small write) answers."""
+    for _ in range(10):
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            if requests.get(f"{server.url}/healthz", timeout=3).ok:
+                break
+        except requests.RequestException:
+            pass
+        os.kill(pid, signal.SIGCONT)
+        time.sleep(1)
+    else:
+        raise AssertionError("the other worker never answered alone")
     try:
         yield
     finally:
@@ -145,12 +159,12 @@ def paused(pid):
 def test_a_host_reply_reaches_the_other_worker_and_the_tablet_says_on_the_way(replying_gunicorn, instance,
                                                                               twilio_server):
     first, second = replying_gunicorn.workers()
-    with paused(first):  # the check-in and its SMS are the second worker's
+    with paused(first, replying_gunicorn):  # the check-in and its SMS are the second worker's
         session, status_url, _ = start_check_in(replying_gunicorn.url, instance)
         wait_until(lambda: session.get(status_url, timeout=5).json()["final"], what="the SMS to settle")
     [host_sms] = [r.form["Body"] for r in twilio_server.accepted(HOST_PHONE)]
     assert host_sms.endswith(" Reply OK when you are on your way, or a number of minutes.")
-    with paused(second):  # the reply, and the tablet's next poll, reach the first worker
+    with paused(second, replying_gunicorn):  # the reply, and the tablet's next poll, reach the first worker
         response = twilio_server.send_reply(from_=HOST_PHONE, body="Kommer, 5 min", to=SENDER,
                                             deliver_to=replying_gunicorn.url)
         assert (response.status_code, response.headers["Content-Type"]) == (200, "text/xml; charset=utf-8")

@@ -2,7 +2,7 @@
 
 from flask import current_app
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, PasswordField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, IntegerField, PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from kiosk.i18n import LANGUAGES, admin_form_translations
@@ -86,6 +86,7 @@ class SettingsForm(AdminForm):
     SMS_BUDGET_PER_HOUR = _count(_la("Visitor SMS per hour from all tablets"))
     SMS_BUDGET_PER_DAY = _count(_la("Visitor SMS per day from all tablets"))
     CHECKINS_PER_DEVICE_PER_HOUR = _count(_la("Check-ins per tablet per hour"))
+    BADGE = BooleanField(_la("Print a visitor badge after each check-in"))
 
     # WTForms finds an inline validator by its field's name, here a setting key.
     def validate_RECEPTION_PHONE(self, field):
@@ -99,8 +100,9 @@ class SettingsForm(AdminForm):
         return self
 
     def values(self):
-        """The settings as they should be stored: empty text is no value."""
-        return {field.name: field.data or None for field in self if field.name != "csrf_token"}
+        """The settings as they should be stored: empty text is no value; a checkbox is True or False."""
+        return {field.name: field.data if isinstance(field.data, bool) else field.data or None
+                for field in self if field.name != "csrf_token"}
 
 
 # A welcome text of its own for each kiosk language (WELCOME_TEXT_SV, ...), labelled by the language's own name.

@@ -7,6 +7,7 @@ from flask import Blueprint, abort, current_app, g, redirect, render_template, r
 
 from kiosk.db import get_db
 from kiosk.errors import form_status
+from kiosk.hosts.directory import get_host
 from kiosk.schools import consent
 from kiosk.schools import visits as schools
 from kiosk.schools.forms import ConsentForm
@@ -44,8 +45,14 @@ def group(visit_id):
             return redirect(url_for(".group", visit_id=visit_id, nobody=1), code=303)
     members = schools.list_members(get_db(), visit_id)
     nobody = request.method == "POST" or request.args.get("nobody") == "1"
-    return render_template("kiosk/school_group.html", visit=visit, members=members, nobody=nobody), \
-        422 if request.method == "POST" else 200
+    return render_template("kiosk/school_group.html", visit=visit, members=members, nobody=nobody,
+                           badge_host=_badge_host(visit)), 422 if request.method == "POST" else 200
+
+
+def _badge_host(visit):
+    """Whom the pupils' badges say they visit, while the office prints badges: the host the group's SMS goes to."""
+    host = get_host(get_db(), visit.host_id) if setting("BADGE") else None
+    return host.name if host else None
 
 
 @bp.get("/<int:visit_id>/checked-in/<record_id>")

@@ -6,6 +6,7 @@ Everything but pairing answers only a paired tablet (SECURITY.md R7).
 import json
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from flask import (
@@ -23,6 +24,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from kiosk import i18n
@@ -34,7 +36,7 @@ from kiosk.guard import abuse
 from kiosk.hosts.directory import search_hosts
 from kiosk.messaging import sweeper
 from kiosk.settings import setting
-from kiosk.walkin import board, checkin
+from kiosk.walkin import board, checkin, phone
 from kiosk.walkin.forms import RECEPTION, CheckinForm, PairForm
 from kiosk.web import local_path
 
@@ -42,7 +44,7 @@ bp = Blueprint("kiosk", __name__)
 View = Callable[..., ResponseReturnValue]
 OPEN_TO_UNPAIRED = "open_to_unpaired"  # the mark open_to_unpaired() sets on a view
 
-JSON_ENDPOINTS = {"kiosk.hosts", "kiosk.visit_status", "kiosk.on_the_way"}
+JSON_ENDPOINTS = {"kiosk.hosts", "kiosk.visit_status", "kiosk.on_the_way", "kiosk.qr_version"}
 TEN_YEARS = 10 * 365 * 24 * 3600
 MISTAKES = "mistakes"  # session key: field name -> message of a form sent without JavaScript
 
@@ -163,7 +165,24 @@ def welcome() -> ResponseReturnValue:
         # The idle timer and the status screen come back here with ?reset=1: the next visitor starts afresh.
         i18n.reset()
         return redirect(url_for(".welcome"))
-    return render_template("kiosk/welcome.html", board_shown=board.shown(), coming=board.on_the_way(get_db()))
+    return render_template("kiosk/welcome.html", board_shown=board.shown(), coming=board.on_the_way(get_db()),
+                           qr_shown=phone.shown(), qr_version=phone.generation(get_db(), g.device.id),
+                           qr_refresh_seconds=phone.QR_REFRESH_SECONDS)
+
+
+@bp.get("/qr.svg")
+def qr_code() -> ResponseReturnValue:
+    """The welcome screen's QR code: a new code for this tablet each time (static/js/qr.js asks every minute)."""
+    if not phone.shown():
+        abort(404)
+    svg = phone.qr_svg(phone.qr_url(get_db(), g.device), title=_("Check in on your phone"))
+    return current_app.response_class(svg, mimetype="image/svg+xml")
+
+
+@bp.get("/qr/version")
+def qr_version() -> ResponseReturnValue:
+    """Moves on when a phone checked in with this tablet's code: static/js/qr.js then shows a new one at once."""
+    return jsonify(version=phone.generation(get_db(), g.device.id))
 
 
 @bp.get("/on-the-way")
@@ -184,23 +203,45 @@ def language(code: str) -> ResponseReturnValue:
 
 @bp.route("/checkin", methods=["GET", "POST"])
 def checkin_form() -> ResponseReturnValue:
+    return checkin_page(g.device, check_in=_check_in, page=CheckinPage(
+        action=url_for(".checkin_form"), search_url=url_for(".hosts"), leave_url=url_for(".welcome", reset=1),
+        idle_seconds=current_app.config["IDLE_SECONDS"]))
+
+
+@dataclass(frozen=True)
+class CheckinPage:
+    """Where the check-in form sends and searches, and where it goes when left: the tablet's, or a phone's."""
+
+    action: str
+    search_url: str
+    leave_url: str
+    idle_seconds: int
+    phone: bool = False  # on the visitor's own phone: their browser may fill in name and number
+
+
+def checkin_page(device: devices.Device, *, check_in: Callable[[checkin.CheckIn], ResponseReturnValue],
+                 page: CheckinPage) -> ResponseReturnValue:
+    """The check-in form for `device` (the tablet, or the tablet whose code a phone scanned): the abuse guard, the
+    form's checks, then `check_in` with the visit once the guard's limits allow it."""
     form = CheckinForm()
     if form.is_submitted():
         try:
-            abuse.check_form(get_db(), g.device, form.form_token.data, form.website.data)
+            abuse.check_form(get_db(), device, form.form_token.data, form.website.data)
             if form.validate():
-                return _check_in(form.to_checkin())
+                visit = form.to_checkin()
+                abuse.check_checkin(get_db(), device, visit)
+                return check_in(visit)
         except abuse.Refused as refusal:
             next_turn()
             # The page holds nothing typed; sent by script, static/js/submit.js shows it without a history entry.
-            desk_told = checkin.ask_for_help(get_db(), g.device, form.host_id.data)
-            return render_template("kiosk/refused.html", desk_told=desk_told), refusal.status
+            desk_told = checkin.ask_for_help(get_db(), device, form.host_id.data)
+            return render_template("kiosk/refused.html", desk_told=desk_told, page=page), refusal.status
         if not sent_by_script():
-            return redirect_with_mistakes(form, url_for(".checkin_form"))
+            return redirect_with_mistakes(form, page.action)
     show_mistakes(form)
     form.form_token.data = abuse.form_token()
     status = form_status(form)
-    return render_template("kiosk/checkin.html", form=form, reception=RECEPTION), status
+    return render_template("kiosk/checkin.html", form=form, reception=RECEPTION, page=page), status
 
 
 def sent_by_script() -> bool:
@@ -225,7 +266,6 @@ def show_mistakes(form: FlaskForm) -> None:
 
 
 def _check_in(visit: checkin.CheckIn) -> ResponseReturnValue:
-    abuse.check_checkin(get_db(), g.device, visit)
     visit_id = checkin.register(get_db(), visit, kiosk_id=g.device.id)
     next_turn()
     return redirect(url_for(".visit", visit_id=visit_id))

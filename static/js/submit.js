@@ -68,7 +68,13 @@
     fetch(form.action, { method: "POST", body: body, credentials: "same-origin", cache: "no-store",
                          headers: { "X-Requested-With": "fetch" } })
       .then(function (response) {
-        if (response.redirected) { window.location.replace(response.url); return null; }
+        if (response.redirected) {
+          // Checked in: the visitor badge (static/js/badge.js, where the office prints them) is made from the form
+          // before the page is left. A badge that fails must not keep the tablet from moving on.
+          try { if (window.velkommenBadge) { window.velkommenBadge.print(form, event.submitter); } } catch (e) { }
+          window.location.replace(response.url);
+          return null;
+        }
         return response.text().then(function (html) {
           busy = false;
           if (response.status === 422) { showMistakes(html); } else { showPage(html); }
