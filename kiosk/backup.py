@@ -35,6 +35,11 @@ L0_RETENTION = timedelta(minutes=5)
 # How often Litestream copies the WAL into the database file: with Litestream the app cannot empty the WAL itself
 # after a delete (kiosk/db.py wipe_wal), so this is how soon the zeroed pages reach the file (Litestream's default: 1m).
 CHECKPOINT_INTERVAL = timedelta(seconds=30)
+# Above this many WAL pages Litestream's checkpoint is a TRUNCATE: it empties the WAL file. At 1, every checkpoint
+# does, so the old frames of a deleted row leave kiosk.db-wal within CHECKPOINT_INTERVAL too; a PASSIVE checkpoint
+# (below Litestream's default of 121,359 pages) left them there until overwritten. The kiosk's WAL is small, so a
+# TRUNCATE every 30 s costs little (it waits for writers up to Litestream's busy timeout).
+TRUNCATE_PAGE_N = 1
 RESTORE_TIMEOUT_SECONDS = 600
 REPLICA_SCHEMES = ("file", "s3")
 
@@ -104,6 +109,7 @@ def litestream_config(database: str, replica_url: str, schedule: Schedule, *, s3
         "dbs:",
         f"  - path: {json.dumps(str(Path(database).resolve()))}",
         f"    checkpoint-interval: {_duration(schedule.checkpoint_interval)}",
+        f"    truncate-page-n: {TRUNCATE_PAGE_N}",
         "    replicas:",
         *replica,
     ]

@@ -93,11 +93,11 @@ def test_r33_a_purged_roster_a_withdrawn_consent_and_a_deleted_host_leave_the_re
         wait_for(gone, 60, "the deleted names to leave the replica")
         took = timedelta(seconds=time.monotonic() - deleted_at)
         assert took <= SHORT.longest_kept() + timedelta(seconds=2), took
-        # The server's side: the database file and Litestream's own folder beside it, within Litestream's checkpoint.
-        # Litestream keeps a read open, so the app cannot empty the WAL (kiosk/db.py wipe_wal): frames of deleted
-        # rows stay in it until overwritten (docs/backups.md, "What stays on the server"), so it is not scanned here.
-        wait_for(lambda: not [path for path in holding_canaries(folder) if not path.endswith("-wal")],
-                 5 * SHORT.checkpoint_interval.total_seconds(), "the deleted names to leave the database file")
+        # The server's side: the database file, its WAL and Litestream's own folder beside it, within Litestream's
+        # checkpoint. Litestream keeps a read open, so the app cannot empty the WAL itself (kiosk/db.py wipe_wal);
+        # Litestream's TRUNCATE checkpoint does (backup.TRUNCATE_PAGE_N).
+        wait_for(lambda: not holding_canaries(folder), 5 * SHORT.checkpoint_interval.total_seconds(),
+                 "the deleted names to leave the database file and its WAL")
 
 
 def test_a_restore_into_a_fresh_path_gives_back_every_row(instance, litestream, tmp_path):
@@ -146,6 +146,7 @@ def test_the_config_command_writes_the_schedule_the_policy_allows(tmp_path):
     text = result.output
     assert "snapshot:\n  interval: 3600s\n  retention: 75600s\n" in text  # hourly, kept 21 hours
     assert "checkpoint-interval: 30s" in text
+    assert "truncate-page-n: 1" in text  # every checkpoint empties the WAL, old frames of deleted rows with it
     assert f'path: "{tmp_path / "kiosk.db"}"' in text
     assert 'url: "s3://velkommen-backups/oslo"' in text and 'endpoint: "https://s3.example.no"' in text
     assert "within 23 hours" in text
