@@ -318,8 +318,10 @@ def check_webhooks(ctx: Context) -> Result:
     inbound, expected = ctx.inbound, public_url.rstrip("/") + INBOUND_PATH
     todo = f"set it to {expected}, method POST, in the Twilio console ({inbound.where})"
     if not inbound.url:
-        return Result(WARN, "Webhooks", f"{inbound.owner} incoming-message webhook is not set, so replies to the "
-                                        f"kiosk's SMS go nowhere: {todo}.")
+        # Hosts are asked to reply (issue 14): with no webhook every reply is lost, every visit escalates.
+        return Result(FAIL, "Webhooks", f"{inbound.owner} incoming-message webhook is not set, so hosts' replies to "
+                                        "the arrival SMS go nowhere and reception is texted about every visit after "
+                                        f"KIOSK_ESCALATE_MINUTES: {todo}.")
     if inbound.url != expected:
         return Result(FAIL, "Webhooks", f"{inbound.owner} incoming-message webhook is {_shown_url(inbound.url)}, so "
                                         f"hosts' replies (their numbers and words) go there instead: {todo}.")

@@ -253,12 +253,13 @@ def test_a_webhook_pointing_elsewhere_fails_and_hides_its_password(doctor_app, t
         f"numbers and words) go there instead: set it to {inbound_url(doctor_app)}, method POST")
 
 
-def test_an_unset_webhook_warns_and_does_not_fail(doctor_app, twilio_server):
+def test_an_unset_webhook_fails_since_hosts_are_asked_to_reply(doctor_app, twilio_server):
     twilio_server.add_number(SENDER, sms_url="")
     report = run_doctor(doctor_app)
-    assert report.code == 0
-    only(report, "Webhooks", "WARN")
-    assert "not set, so replies to the kiosk's SMS go nowhere" in report.checks["Webhooks"][1]
+    assert report.code == 1
+    only(report, "Webhooks", "FAIL")
+    assert "not set, so hosts' replies to the arrival SMS go nowhere and reception is texted about every visit" in \
+        report.checks["Webhooks"][1]
 
 
 def test_a_webhook_called_with_get_fails(doctor_app, twilio_server):
