@@ -13,6 +13,7 @@ from kiosk.admin import oidc
 from kiosk.admin import views as admin_views
 from kiosk.devices import views as device_views
 from kiosk.hosts import views as host_views
+from kiosk.locations import views as location_views
 from kiosk.messaging import notify, sweeper
 from kiosk.messaging import views as webhook_views
 from kiosk.schools import admin_views as school_admin
@@ -27,6 +28,7 @@ from kiosk.walkin import views as kiosk_views
 # an app has registered it.
 admin_views.bp.register_blueprint(host_views.bp, url_prefix="/hosts")
 admin_views.bp.register_blueprint(device_views.bp, url_prefix="/kiosks")
+admin_views.bp.register_blueprint(location_views.bp, url_prefix="/locations")
 admin_views.bp.register_blueprint(school_admin.bp, url_prefix="/schools")
 admin_views.bp.register_blueprint(scim_admin.bp, url_prefix="/directory-sync")
 kiosk_views.bp.register_blueprint(school_kiosk.bp, url_prefix="/school")

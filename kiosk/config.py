@@ -275,7 +275,7 @@ def _value_problems(cfg: Config) -> Iterator[str]:
     yield from _backup_problems(cfg)
     try:
         ZoneInfo(str(cfg["TIMEZONE"]))
-    except (ValueError, ZoneInfoNotFoundError):
+    except (ValueError, OSError, ZoneInfoNotFoundError):  # "Europe" is a folder of zones: IsADirectoryError
         yield f"KIOSK_TIMEZONE {cfg['TIMEZONE']!r} is not a time zone name, such as Europe/Oslo."
     if not is_colour(cfg["ACCENT_COLOR"]):
         yield "KIOSK_ACCENT_COLOR must be a colour written #rrggbb, like #0b5cad."

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, current_app, g, has_app_context
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
@@ -133,9 +133,13 @@ def parse_timestamp(text: str) -> datetime:
 
 
 def office_timezone() -> ZoneInfo:
-    """KIOSK_TIMEZONE: the office's clock, for every time a person reads (SMS, admin pages, a school's day).
-    Outside an app (a script, a test helper) the default, Europe/Oslo."""
-    return _zone(current_app.config["TIMEZONE"] if has_app_context() else DEFAULT_TIMEZONE)
+    """KIOSK_TIMEZONE, or the current location's (kiosk/locations): the office's clock, for every time a person reads
+    (SMS, admin pages, a school's day). Outside an app (a script, a test helper) the default, Europe/Oslo."""
+    if not has_app_context():
+        return _zone(DEFAULT_TIMEZONE)
+    location = g.get("location")
+    own = location.override("TIMEZONE") if location is not None else None
+    return _zone(own or current_app.config["TIMEZONE"])
 
 
 @functools.cache
@@ -446,3 +450,31 @@ def m012_phone_checkin(db: Database) -> None:
     tablet's phone_generation when it was made; a check-in from a phone moves the generation on, which uses up
     every token made before it. No personal data."""
     db.table("devices").add_column("phone_generation", int, not_null_default=0)
+
+
+@migrations()
+def m013_locations(db: Database) -> None:
+    """Issue 16: one installation, many offices. A location's own settings (time zone, kiosk language, reception
+    phone, welcome text, company display name) override the installation's; an empty one follows them. An upgraded
+    single office becomes location 1, with every field empty: it carries today's settings, which stay where they
+    are. Tablets, pairing codes and school visits belong to a location; a host belongs to the locations in
+    host_locations, or to all while it has none. No visitor data."""
+    db.table("locations").create(
+        {"id": int, "name": str, "timezone": str, "default_locale": str, "reception_phone": str, "welcome_text": str,
+         "company_name": str, "created_at": str, "updated_at": str},
+        pk="id", not_null={"name", "created_at"},
+    )
+    db.execute("CREATE UNIQUE INDEX locations_name ON locations (name COLLATE NOCASE)")
+    db.execute("INSERT INTO locations (id, name, created_at) VALUES (1, 'Main office', ?)", [timestamp()])
+    for table in ("devices", "pairing_codes", "school_visits"):
+        db.table(table).add_column("location_id", int, not_null_default=1)
+    db.executescript(
+        """
+        CREATE TABLE host_locations (
+            host_id INTEGER NOT NULL REFERENCES hosts (id) ON DELETE CASCADE,
+            location_id INTEGER NOT NULL REFERENCES locations (id) ON DELETE CASCADE,
+            PRIMARY KEY (host_id, location_id)
+        );
+        CREATE INDEX host_locations_location ON host_locations (location_id);
+        """
+    )

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from babel.lists import format_list
-from flask import Flask, current_app, has_request_context, request, session
+from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import Babel, Domain, get_locale
 from flask_wtf.i18n import translations as wtforms_translations
 
@@ -89,7 +89,10 @@ def _choose_catalogue() -> None:
 
 
 def default_locale() -> str:
-    return current_app.config["DEFAULT_LOCALE"]
+    """The kiosk's starting language: the current location's (kiosk/locations), else KIOSK_DEFAULT_LOCALE."""
+    location = g.get("location")
+    own = location.override("DEFAULT_LOCALE") if location is not None else None
+    return own if own in LANGUAGES else current_app.config["DEFAULT_LOCALE"]
 
 
 def choose(code: str) -> bool:

@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_app_context
 from flask_babel import get_locale
 from sqlite_utils import Database
 
@@ -55,10 +55,20 @@ def default(key: str) -> Any:
 
 
 def setting(key: str) -> Any:
-    """The database value of an editable setting, else its app.config default."""
+    """The current location's own value (kiosk/locations: a tablet's pages, a visit's SMS), else the database value
+    of an editable setting, else its app.config default."""
+    own = location_override(key)
+    if own is not None:
+        return own
     if "settings" not in g:
         g.settings = {key: json.loads(value) for key, value in get_db().execute("SELECT key, value FROM settings")}
     return g.settings.get(key, default(key))
+
+
+def location_override(key: str) -> Any:
+    """The value the location the app works for now (g.location, set by kiosk.locations) gives `key`, or None."""
+    location = g.get("location") if has_app_context() else None
+    return location.override(key) if location is not None else None
 
 
 class WelcomeText(NamedTuple):

@@ -145,6 +145,14 @@ def admin_screens(page, live):
     yield "import preview with changes"
     page.goto(f"{live.url}/admin/kiosks")
     yield "kiosks"
+    page.goto(f"{live.url}/admin/locations")
+    yield "locations"
+    page.goto(f"{live.url}/admin/locations/new")
+    page.get_by_label("Time zone (optional)").fill("Mars/Olympus")
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").last.click()
+    expect(page.locator("[id$=-error]").first).to_be_visible()
+    yield "location form with errors"
     page.goto(f"{live.url}/admin/statistics")
     yield "statistics"
     page.goto(f"{live.url}/admin/audit")

@@ -88,8 +88,8 @@ def test_a_right_password_signs_in_and_shows_the_admin_nav(app, db):
     response = sign_in(client)
     assert response.headers["Location"] == "/admin/"
     page = get_page(client, "/admin/hosts")
-    assert [a.text for a in page.select("nav a")] == ["Hosts", "School visits", "Kiosks", "Directory sync",
-                                                   "Statistics", "Audit log", "Settings"]
+    assert [a.text for a in page.select("nav a")] == ["Hosts", "School visits", "Kiosks", "Locations",
+                                                   "Directory sync", "Statistics", "Audit log", "Settings"]
     assert page.select_one("form.sign-out button").text == "Sign out"
 
 

@@ -24,7 +24,7 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)[sdif]")
 # templates' _, gettext, ngettext and pgettext come from babel-admin.cfg).
 ADMIN_KEYWORDS = {"_a": None, "_la": None, "_na": (1, 2)}
 NB_BROWSER = "nb-NO,nb;q=0.9,en;q=0.8"
-NAV_NB = ["Ansatte", "Skolebesøk", "Kiosker", "Katalogsynkronisering", "Statistikk", "Aktivitetslogg",
+NAV_NB = ["Ansatte", "Skolebesøk", "Kiosker", "Lokasjoner", "Katalogsynkronisering", "Statistikk", "Aktivitetslogg",
           "Innstillinger"]
 
 
@@ -409,7 +409,8 @@ def test_the_audit_log_names_actions_in_the_admin_language(nb_admin, app):
 
 ADMIN_PAGES = ["/admin/hosts", "/admin/hosts/new", "/admin/hosts/1", "/admin/hosts/1/delete", "/admin/hosts/import",
                "/admin/kiosks", "/admin/statistics", "/admin/audit", "/admin/settings", "/admin/schools/",
-               "/admin/schools/new", "/admin/schools/consents", "/admin/directory-sync"]
+               "/admin/schools/new", "/admin/schools/consents", "/admin/directory-sync", "/admin/locations",
+               "/admin/locations/new", "/admin/locations/1"]
 HOSTS_CSV = "navn;mobil;avdeling\nKari Ødegård;412 34 567;Salg\nOla Ny;412 34 568;\nUten Nummer;;\n"
 ROSTER_CSV = "navn;rolle;klasse\nOla Nordmann;elev;8B\nOla Nordmann;elev;8B\nLiv Lærer;lærer;\n"
 
@@ -433,7 +434,8 @@ def upload(client, url, page_url, **fields):
 def test_every_admin_screen_renders_in_every_admin_language(signed_in, code):
     client = signed_in
     client.get(f"/admin/language/{code}")
-    english_nav = ["Hosts", "School visits", "Kiosks", "Directory sync", "Statistics", "Audit log", "Settings"]
+    english_nav = ["Hosts", "School visits", "Kiosks", "Locations", "Directory sync", "Statistics", "Audit log",
+                   "Settings"]
     for url in ADMIN_PAGES:
         page = get_page(client, url)
         assert html(page)["lang"] == code, url

@@ -28,7 +28,8 @@ from tests.helpers import (
 GET_PAGES = ["/admin/", "/admin/hosts", "/admin/hosts/new", "/admin/hosts/1", "/admin/hosts/1/delete",
              "/admin/hosts/import", "/admin/hosts/export", "/admin/kiosks", "/admin/statistics", "/admin/audit",
              "/admin/settings", "/admin/schools/", "/admin/schools/new", "/admin/schools/consents",
-             "/admin/schools/consents.csv", "/admin/statistics.csv", "/admin/directory-sync"]
+             "/admin/schools/consents.csv", "/admin/statistics.csv", "/admin/directory-sync", "/admin/locations",
+             "/admin/locations/new", "/admin/locations/1"]
 DOWNLOADS = ("/admin/hosts/export", "/admin/schools/consents.csv", "/admin/statistics.csv")
 POST_URLS = ["/admin/login", "/admin/logout", "/admin/hosts/new", "/admin/hosts/1", "/admin/hosts/1/deactivate",
              "/admin/hosts/1/reactivate", "/admin/hosts/1/delete", "/admin/hosts/selected", "/admin/hosts/import",
@@ -36,7 +37,7 @@ POST_URLS = ["/admin/login", "/admin/logout", "/admin/hosts/new", "/admin/hosts/
              "/admin/kiosks/pair", "/admin/kiosks/1/rename", "/admin/kiosks/1/revoke", "/admin/alerts/1/resolve",
              "/admin/settings", "/admin/schools/new", "/admin/schools/confirm", "/admin/schools/1/delete",
              "/admin/schools/consents/1/withdraw", "/admin/directory-sync/tokens",
-             "/admin/directory-sync/tokens/1/revoke"]
+             "/admin/directory-sync/tokens/1/revoke", "/admin/locations/new", "/admin/locations/1"]
 
 
 @pytest.fixture
@@ -112,7 +113,7 @@ def test_every_admin_page_has_a_title_a_heading_and_csrf_tokens(admin, db, url):
 
 
 @pytest.mark.parametrize("url", ["/admin/hosts/new", "/admin/hosts/import", "/admin/settings", "/admin/kiosks",
-                                 "/admin/login"])
+                                 "/admin/locations/new", "/admin/login"])
 def test_every_admin_input_has_a_label(app, url):
     client = app.test_client() if url == "/admin/login" else admin_client(app)
     page = get_page(client, url)

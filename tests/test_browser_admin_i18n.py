@@ -42,7 +42,7 @@ def test_a_norwegian_browser_gets_bokmaal_and_the_picker_switches_to_nynorsk(nor
     expect(page.get_by_role("heading", name="Ansatte", exact=True)).to_be_visible()
     nav = page.get_by_role("navigation", name="Administrasjon")
     expect(nav.get_by_role("link")).to_have_text(
-        ["Ansatte", "Skolebesøk", "Kiosker", "Katalogsynkronisering", "Statistikk", "Aktivitetslogg",
+        ["Ansatte", "Skolebesøk", "Kiosker", "Lokasjoner", "Katalogsynkronisering", "Statistikk", "Aktivitetslogg",
          "Innstillinger"])
     page.get_by_role("link", name="Nynorsk").click()
     expect(page.locator("html")).to_have_attribute("lang", "nn")

@@ -51,6 +51,7 @@ GSM_NAME = Names("GSM-7 name", visitor="Kari Nordmann-Hansen", host="Marte Krist
 UCS2_NAME = Names("UCS-2 name", visitor="José Fernández López", host="Małgorzata Wójcik")
 COMPANY = "Velkommen AS"
 TABLET = "Reception tablet"
+LOCATION = "Stavanger"  # issue 16: the host's SMS names the location when there are several
 SCHOOL, PUPILS = "Bjørnholt skole", 25
 AT_10_02 = store.timestamp(datetime(2026, 12, 3, 9, 2, tzinfo=UTC))  # 10:02 in Oslo
 RECEPTION = PhoneNumber(TEST_CONFIG["RECEPTION_PHONE"])
@@ -118,8 +119,12 @@ def _texts(app, db, language, names):
 
     with reader_language(app, language):
         add("host: visitor arrived", checkin._host_message(visit_id, walk_in, RECEPTION).body)
+        add("host: visitor arrived, several locations",
+            checkin._host_message(visit_id, walk_in, RECEPTION, place=LOCATION).body)
         with mock.patch.object(checkin.inbound, "replies_enabled", return_value=False):
             add("host: visitor arrived, no replies", checkin._host_message(visit_id, walk_in, RECEPTION).body)
+            add("host: visitor arrived, several locations, no replies",
+                checkin._host_message(visit_id, walk_in, RECEPTION, place=LOCATION).body)
         add("reception: visitor without host",
             checkin._host_message(visit_id, replace(walk_in, host=None), RECEPTION).body)
         confirmation = checkin._confirmation(db, visit_id, walk_in)
@@ -229,7 +234,7 @@ def test_gsm_segments_are_153_septets_each(size):
 
 def test_every_template_is_built_in_every_language(built):
     templates = {sms.template for sms in built}
-    assert len(templates) == 19
+    assert len(templates) == 21
     for language in LANGUAGES:
         for names in (GSM_NAME, UCS2_NAME):
             assert {sms.template for sms in built if (sms.language, sms.names) == (language, names)} == templates

@@ -11,6 +11,7 @@ from datetime import timedelta
 from flask import current_app
 
 from kiosk.db import now, query_one, query_value, timestamp, write_transaction
+from kiosk.locations.locations import DEFAULT_ID
 
 # No 0/O, 1/I/L: a code is read off one screen and typed on another.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -36,6 +37,7 @@ class Device:
     created_at: str
     last_seen_at: str | None
     revoked_at: str | None
+    location_id: int
 
 
 def _hash(secret):
@@ -50,13 +52,13 @@ def format_code(code):
     return f"{code[:4]}-{code[4:]}"
 
 
-def create_pairing_code(db, name):
-    """A code valid for PAIRING_CODE_MINUTES that pairs one tablet under `name`."""
+def create_pairing_code(db, name, *, location_id=DEFAULT_ID):
+    """A code valid for PAIRING_CODE_MINUTES that pairs one tablet under `name`, at location `location_id`."""
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     created = now()
     expires_at = timestamp(created + timedelta(minutes=current_app.config["PAIRING_CODE_MINUTES"]))
     db["pairing_codes"].insert({"code_hash": _hash(code), "name": name.strip(), "created_at": timestamp(created),
-                                "expires_at": expires_at})
+                                "expires_at": expires_at, "location_id": location_id})
     return PairingCode(format_code(code), name.strip(), expires_at)
 
 
@@ -71,16 +73,17 @@ def pair(db, typed):
     token = secrets.token_urlsafe(32)
     with write_transaction(db):
         code_hash = _hash(normalise_code(typed))
-        name = query_value(db, "SELECT name FROM pairing_codes WHERE code_hash = ? AND used_at IS NULL "
-                                "AND expires_at > ?", [code_hash, timestamp()])
-        if name is None:
+        code = query_one(db, "SELECT name, location_id FROM pairing_codes WHERE code_hash = ? AND used_at IS NULL "
+                             "AND expires_at > ?", [code_hash, timestamp()])
+        if code is None:
             raise PairingError(typed)
         db.execute("UPDATE pairing_codes SET used_at = ? WHERE code_hash = ?", [timestamp(), code_hash])
-        device_id = db["devices"].insert({"name": name, "token_hash": _hash(token), "created_at": timestamp()}).last_pk
+        device_id = db["devices"].insert({"name": code["name"], "location_id": code["location_id"],
+                                          "token_hash": _hash(token), "created_at": timestamp()}).last_pk
     return get_device(db, device_id), token
 
 
-_COLUMNS = "id, name, created_at, last_seen_at, revoked_at"
+_COLUMNS = "id, name, created_at, last_seen_at, revoked_at, location_id"
 
 
 def device_for_token(db, token):
@@ -105,6 +108,13 @@ def get_device(db, device_id):
 def list_devices(db):
     rows = db.query(f"SELECT {_COLUMNS} FROM devices ORDER BY revoked_at IS NOT NULL, name")  # noqa: S608
     return [Device(**row) for row in rows]
+
+
+def count_by_location(db):
+    """The number of unrevoked tablets at each location that has any: {location id: count}."""
+    rows = db.query("SELECT location_id, count(*) AS tablets FROM devices WHERE revoked_at IS NULL "
+                    "GROUP BY location_id")
+    return {row["location_id"]: row["tablets"] for row in rows}
 
 
 def rename_device(db, device_id, name):

@@ -8,8 +8,9 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
 from kiosk.admin import audit
 from kiosk.db import get_db
 from kiosk.devices import pairing
-from kiosk.devices.forms import TabletNameForm
+from kiosk.devices.forms import PairTabletForm, TabletNameForm
 from kiosk.i18n import admin_gettext as _a
+from kiosk.locations import locations
 from kiosk.web import public_url
 
 bp = Blueprint("kiosks", __name__)
@@ -17,22 +18,29 @@ bp = Blueprint("kiosks", __name__)
 
 @bp.get("")
 def index():
-    return _page(TabletNameForm())
+    return _page(_pair_form())
+
+
+def _pair_form():
+    return PairTabletForm().at_locations(locations.list_locations(get_db()))
 
 
 def _page(pair_form, status=200):
-    return render_template("admin/kiosks.html", devices=pairing.list_devices(get_db()), pair_form=pair_form), status
+    # Which location each tablet is at matters only once there are several.
+    return render_template("admin/kiosks.html", devices=pairing.list_devices(get_db()), pair_form=pair_form,
+                           location_names=pair_form.location_names() if pair_form.several else None), status
 
 
 @bp.post("/pair")
 def pair():
-    form = TabletNameForm()
+    form = _pair_form()
     if not form.validate():
         return _page(form, 422)
-    code = pairing.create_pairing_code(get_db(), form.name.data)
+    code = pairing.create_pairing_code(get_db(), form.name.data, location_id=form.location_id.data)
     audit.record(get_db(), "pairing_code_created", admin_id=g.admin.id)
     return render_template("admin/kiosk_pairing.html", code=code, link=public_url("kiosk.pair", code=code.code),
-                           pair_url=public_url("kiosk.pair"))
+                           pair_url=public_url("kiosk.pair"),
+                           location=form.location_names()[form.location_id.data] if form.several else None)
 
 
 @bp.post("/<int:device_id>/rename")

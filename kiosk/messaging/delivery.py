@@ -19,6 +19,7 @@ from twilio.request_validator import RequestValidator
 from kiosk import db as store
 from kiosk import metrics
 from kiosk.hosts.directory import Host, get_host
+from kiosk.locations import locations
 from kiosk.messaging import notify
 from kiosk.messaging.notify import DELIVERED, FAILED, NOT_DELIVERED, SENDING, SENT, UNDELIVERED, OutgoingSms
 from kiosk.settings import reception_phone
@@ -85,7 +86,10 @@ def handle_status_callback(form: Mapping[str, str], idempotency_token: str | Non
             return
         status = STATUSES.get(form["MessageStatus"])
         message = _advance(db, form["MessageSid"], status, _error_code(form.get("ErrorCode", "")))
-        fallback = _reception_fallback(db, message) if message else None
+        fallback = None
+        if message is not None:
+            with locations.at(locations.of_visit(db, message.visit_id)):  # its reception and language
+                fallback = _reception_fallback(db, message)
     dispatcher = current_app.extensions["dispatcher"]
     if fallback is not None:
         dispatcher.submit(notify.send_with_retries, fallback)

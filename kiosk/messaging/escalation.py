@@ -18,6 +18,7 @@ from kiosk import db as store
 from kiosk import i18n, metrics
 from kiosk.admin.audit import raise_alert
 from kiosk.hosts.directory import Host
+from kiosk.locations import locations
 from kiosk.messaging import notify, texts
 from kiosk.messaging.delivery import FALLBACK_WINDOW
 from kiosk.messaging.notify import OutgoingSms
@@ -51,7 +52,10 @@ def escalate_silent_hosts(db: Database) -> int:
     if not due(db):
         return 0
     with store.write_transaction(db):
-        messages = [tell(db, visit_id, texts.silent_host_text, "host_silent") for visit_id in due(db)]
+        messages = []
+        for visit_id in due(db):
+            with locations.at(locations.of_visit(db, visit_id)):  # its reception, clock and language
+                messages.append(tell(db, visit_id, texts.silent_host_text, "host_silent"))
     for message in messages:
         if message is not None:
             send(message, texts.silent_host_text)

@@ -15,6 +15,7 @@ from sqlite_utils import Database
 
 from kiosk import db as store
 from kiosk import metrics
+from kiosk.locations import locations
 from kiosk.messaging import escalation, replies, texts
 from kiosk.messaging.delivery import can_verify, first_time, idempotency_key
 
@@ -59,7 +60,8 @@ def handle_reply(form: Mapping[str, str]) -> str:
             return DUPLICATE
         outcome, visit_id = _apply(db, form)
         if outcome == DECLINED and visit_id is not None:
-            message = escalation.tell(db, visit_id, texts.declined_text, "host_declined")
+            with locations.at(locations.of_visit(db, visit_id)):
+                message = escalation.tell(db, visit_id, texts.declined_text, "host_declined")
         count(db, outcome)
     if message is not None:
         escalation.send(message, texts.declined_text)

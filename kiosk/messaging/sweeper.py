@@ -22,6 +22,7 @@ from sqlite_utils import Database
 from kiosk import db as store
 from kiosk import i18n, metrics
 from kiosk.admin.audit import raise_alert
+from kiosk.locations import locations
 from kiosk.messaging import escalation, notify
 from kiosk.messaging.delivery import FALLBACK_WINDOW
 from kiosk.messaging.notify import FAILED, SENDING, TIMED_OUT, WORKER_STOPPED, OutgoingSms
@@ -67,7 +68,10 @@ def sweep(db: Database, *, visit_id: str | None = None) -> int:
             return 0
         with store.write_transaction(db):
             rows = _candidates(db, visit_id)  # again, now under the write lock: another worker may have swept
-            messages = [message for row in rows for message in _settle(db, row)]
+            messages = []
+            for row in rows:
+                with locations.at(locations.of_visit(db, row.visit_id)):  # its reception, clock and language
+                    messages += _settle(db, row)
     except sqlite3.Error:
         logger.exception("Sweep failed; the next one tries again")
         return 0

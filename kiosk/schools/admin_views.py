@@ -13,6 +13,7 @@ from kiosk.errors import form_status
 from kiosk.hosts import directory
 from kiosk.i18n import admin_gettext as _a
 from kiosk.i18n import admin_ngettext as _na
+from kiosk.locations import locations
 from kiosk.schools import consent
 from kiosk.schools import visits as schools
 from kiosk.schools.forms import SchoolVisitForm
@@ -34,12 +35,14 @@ def new_visit():
     hosts, _ = directory.find_hosts(get_db(), limit=HOST_CHOICES_LIMIT)
     # No host is chosen for the admin: a school visit announced to the wrong person is worse than a second click.
     form.host_id.choices = [("", _a("Choose…")), *((host.id, host.name) for host in hosts if host.active)]
+    form.location_id.choices = [(location.id, location.name) for location in locations.list_locations(get_db())]
     if form.validate_on_submit():
         try:
             return _preview(form)
         except schools.RosterError as e:
             form.roster.errors = [str(e)]
-    return render_template("admin/school_form.html", form=form), form_status(form)
+    return render_template("admin/school_form.html", form=form,
+                           several_locations=len(form.location_id.choices) > 1), form_status(form)
 
 
 def _preview(form):

@@ -26,6 +26,8 @@ class SchoolVisitForm(AdminForm):
     visit_date = DateField(_la("Date"), validators=[DataRequired(_la("Enter the date of the visit."))])
     host_id = SelectField(_la("Host"), coerce=_optional_id, validate_choice=True,
                           validators=[DataRequired(_la("Choose the host the school is visiting."))])
+    # Shown only while there are several locations (issue 16); else the one location (1).
+    location_id = SelectField(_la("Location"), coerce=int, validate_choice=True, default=1)
     arrival_time = TimeField(_la("Expected arrival time (optional)"), validators=[Optional()])
     teacher_phone = StringField(_la("Teacher’s mobile number (optional)"), filters=[strip_text])
     roster = FileField(_la("Roster file"))
@@ -50,7 +52,7 @@ class SchoolVisitForm(AdminForm):
 
     def visit(self):
         return {"school": self.school.data, "visit_date": self.visit_date.data.isoformat(),
-                "host_id": self.host_id.data,
+                "host_id": self.host_id.data, "location_id": self.location_id.data or 1,
                 "arrival_time": self.arrival_time.data.strftime("%H:%M") if self.arrival_time.data else None,
                 "teacher_phone": self.teacher_phone.data or None}
 

@@ -8,6 +8,7 @@ from flask import Blueprint, abort, current_app, g, redirect, render_template, r
 from kiosk.db import get_db
 from kiosk.errors import form_status
 from kiosk.hosts.directory import get_host
+from kiosk.locations import locations
 from kiosk.schools import consent
 from kiosk.schools import visits as schools
 from kiosk.schools.forms import ConsentForm
@@ -21,17 +22,23 @@ bp = Blueprint("schools", __name__)
 @bp.app_template_global()
 def school_visits_today():
     """Whether the welcome screen offers the School visit button."""
-    return bool(schools.visits_today(get_db()))
+    return bool(schools.visits_today(get_db(), location_id=_here()))
 
 
 @bp.get("/")
 def visits():
-    return render_template("kiosk/school_visits.html", visits=schools.visits_today(get_db()))
+    return render_template("kiosk/school_visits.html", visits=schools.visits_today(get_db(), location_id=_here()))
+
+
+def _here():
+    """The tablet's location: its school visits are the ones it shows (issue 16)."""
+    location = locations.current()
+    return location.id if location is not None else None
 
 
 @bp.route("/<int:visit_id>", methods=["GET", "POST"])
 def group(visit_id):
-    visit = schools.get_visit(get_db(), visit_id, today_only=True) or abort(404)
+    visit = schools.get_visit(get_db(), visit_id, today_only=True, location_id=_here()) or abort(404)
     if request.method == "POST":
         if request.form.get("everyone"):  # the "Everyone is here" button: whoever has not arrived yet
             ids = [str(member.id) for member in schools.list_members(get_db(), visit_id) if not member.arrived]
@@ -73,7 +80,7 @@ def checked_in(visit_id, record_id):
 
 @bp.route("/<int:visit_id>/apprenticeships", methods=["GET", "POST"])
 def apprenticeships(visit_id):
-    visit = schools.get_visit(get_db(), visit_id, today_only=True) or abort(404)
+    visit = schools.get_visit(get_db(), visit_id, today_only=True, location_id=_here()) or abort(404)
     form = ConsentForm()
     if form.validate_on_submit():
         consent.give(get_db(), name=form.name.data, email=form.email.data, school=visit.school,

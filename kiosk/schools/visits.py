@@ -221,15 +221,19 @@ def list_visits(db):
     return [SchoolVisit(**row) for row in rows]
 
 
-def visits_today(db):
-    rows = db.query(_VISITS + " AND v.visit_date = ? ORDER BY v.arrival_time, v.school",
-                    [timestamp(), today().isoformat()])
+def visits_today(db, *, location_id=None):
+    """Today's visits (at one location, for its tablets)."""
+    where = " AND v.location_id = ?" if location_id is not None else ""
+    rows = db.query(_VISITS + " AND v.visit_date = ?" + where + " ORDER BY v.arrival_time, v.school",
+                    [timestamp(), today().isoformat(), *([location_id] if location_id is not None else [])])
     return [SchoolVisit(**row) for row in rows]
 
 
-def get_visit(db, visit_id, *, today_only=False):
-    query = _VISITS + " AND v.id = ?" + (" AND v.visit_date = ?" if today_only else "")
-    args = [timestamp(), visit_id] + ([today().isoformat()] if today_only else [])
+def get_visit(db, visit_id, *, today_only=False, location_id=None):
+    query = (_VISITS + " AND v.id = ?" + (" AND v.visit_date = ?" if today_only else "")
+             + (" AND v.location_id = ?" if location_id is not None else ""))
+    args = [timestamp(), visit_id] + ([today().isoformat()] if today_only else []) + \
+        ([location_id] if location_id is not None else [])
     row = query_one(db, query, args)
     return SchoolVisit(**row) if row else None
 

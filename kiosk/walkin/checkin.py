@@ -15,6 +15,7 @@ from kiosk import i18n, metrics
 from kiosk.devices.pairing import Device
 from kiosk.guard import abuse
 from kiosk.hosts.directory import Host, get_host
+from kiosk.locations import locations
 from kiosk.messaging import escalation, inbound, notify, texts
 from kiosk.messaging.notify import DELIVERED, FAILED, NOT_DELIVERED, SENDING, SENT, UNDELIVERED, OutgoingSms
 from kiosk.phone import PhoneNumber
@@ -95,7 +96,7 @@ def register(db: Database, checkin: CheckIn, *, kiosk_id: int | None = None) -> 
     """Record the visit without any personal data and start the SMS; returns the visit id at once."""
     visit_id = secrets.token_urlsafe(16)
     reception = reception_phone()
-    host_message = _host_message(visit_id, checkin, reception)
+    host_message = _host_message(visit_id, checkin, reception, place=_place(db))
     with force_locale(i18n.default_locale()):  # the budget notice it may send goes to reception
         visitor_sms = checkin.texts_visitor and abuse.allow_visitor_sms(db, reception)
     with store.write_transaction(db):
@@ -138,11 +139,22 @@ def asks_reply(checkin: CheckIn) -> bool:
     return checkin.host is not None and inbound.replies_enabled()
 
 
-def _host_message(visit_id: str, checkin: CheckIn, reception: PhoneNumber | None) -> OutgoingSms:
+def _place(db: Database) -> str | None:
+    """The location an SMS names: the tablet's, when the installation has more than one (issue 16)."""
+    location = locations.current()
+    return location.name if location is not None and locations.several(db) else None
+
+
+def _host_message(visit_id: str, checkin: CheckIn, reception: PhoneNumber | None, *,
+                  place: str | None = None) -> OutgoingSms:
     # Each SMS is in its reader's language: the host's from the directory, reception's the kiosk default.
     if checkin.host:
         with force_locale(i18n.host_locale(checkin.host)):
-            body = _("%(visitor)s has arrived at reception and is waiting for you.", visitor=checkin.name)
+            if place:
+                body = _("%(visitor)s is waiting for you at reception in %(location)s.", visitor=checkin.name,
+                         location=place)
+            else:
+                body = _("%(visitor)s has arrived at reception and is waiting for you.", visitor=checkin.name)
             if asks_reply(checkin):
                 body += " " + _("Reply OK when you are on your way, or a number of minutes.")
         return OutgoingSms(visit_id, "host", checkin.host.phone, body)

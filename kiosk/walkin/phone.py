@@ -21,6 +21,7 @@ from sqlite_utils import Database
 
 from kiosk.db import query_value
 from kiosk.devices.pairing import Device, get_device
+from kiosk.locations import locations
 
 QR_SECONDS = 120  # a code is valid this long after it was made
 QR_REFRESH_SECONDS = 60  # the tablet shows a new code this often
@@ -92,6 +93,7 @@ def _current(db: Database, device_id: int, made_for: int) -> Device:
     device = get_device(db, device_id)
     if device is None or device.revoked_at is not None or generation(db, device_id) != made_for:
         raise NoPass
+    locations.enter(locations.of_device(db, device_id))  # the phone's pages follow its tablet's location
     return device
 
 

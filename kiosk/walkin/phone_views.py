@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 
 from kiosk.db import get_db
 from kiosk.hosts.directory import search_hosts
+from kiosk.locations import locations
 from kiosk.messaging import sweeper
 from kiosk.walkin import checkin, phone
 from kiosk.walkin.views import CheckinPage, checkin_page, next_turn
@@ -75,6 +76,7 @@ def visit_status(visit_id: str) -> ResponseReturnValue:
 
 def _status(visit_id: str) -> checkin.VisitStatus:
     device_id = phone.visit_device(visit_id)
+    locations.enter(locations.of_device(get_db(), device_id))
     status = checkin.get_visit_status(get_db(), visit_id, kiosk_id=device_id) if device_id is not None else None
     if status is None:
         raise phone.NoPass

@@ -34,6 +34,7 @@ from kiosk.devices import pairing as devices
 from kiosk.errors import form_status
 from kiosk.guard import abuse
 from kiosk.hosts.directory import search_hosts
+from kiosk.locations import locations
 from kiosk.messaging import sweeper
 from kiosk.settings import setting
 from kiosk.walkin import board, checkin, phone
@@ -62,6 +63,7 @@ def require_paired_device() -> ResponseReturnValue | None:
     token = request.cookies.get(current_app.config["DEVICE_COOKIE_NAME"])
     g.device = devices.device_for_token(get_db(), token)
     if g.device is not None:
+        locations.enter(locations.of_device(get_db(), g.device.id))  # its screens and SMS follow its location
         return None
     if request.endpoint in JSON_ENDPOINTS:
         return jsonify(error="This device is not registered."), 401

@@ -1,0 +1,1 @@
+"""Locations: one installation, many offices (issue 16)."""
