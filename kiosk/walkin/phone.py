@@ -93,7 +93,7 @@ def _current(db: Database, device_id: int, made_for: int) -> Device:
     device = get_device(db, device_id)
     if device is None or device.revoked_at is not None or generation(db, device_id) != made_for:
         raise NoPass
-    locations.enter(locations.of_device(db, device_id))  # the phone's pages follow its tablet's location
+    locations.enter(locations.get_location(db, device.location_id))  # the phone follows its tablet's location
     return device
 
 

@@ -63,7 +63,7 @@ def require_paired_device() -> ResponseReturnValue | None:
     token = request.cookies.get(current_app.config["DEVICE_COOKIE_NAME"])
     g.device = devices.device_for_token(get_db(), token)
     if g.device is not None:
-        locations.enter(locations.of_device(get_db(), g.device.id))  # its screens and SMS follow its location
+        locations.enter(locations.get_location(get_db(), g.device.location_id))  # its screens and SMS follow it
         return None
     if request.endpoint in JSON_ENDPOINTS:
         return jsonify(error="This device is not registered."), 401
