@@ -73,8 +73,9 @@ def signed_by_twilio(path: str, params: Mapping[str, str], signature: str | None
     return bool(signature) and RequestValidator(cfg["TWILIO_AUTH_TOKEN"]).validate(url, params, signature)
 
 
-def missing_fields(form: Mapping[str, str]) -> list[str]:
-    return [f"{name} is required." for name in REQUIRED if not form.get(name)]
+def missing_fields(form: Mapping[str, str], required: tuple[str, ...] = REQUIRED) -> list[str]:
+    """A webhook's required fields that are absent or empty, as messages for its 400 answer."""
+    return [f"{name} is required." for name in required if not form.get(name)]
 
 
 def handle_status_callback(form: Mapping[str, str], idempotency_token: str | None = None) -> None:

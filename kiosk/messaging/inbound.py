@@ -44,10 +44,6 @@ def why_replies_are_off() -> str | None:
     return None
 
 
-def missing_fields(form: Mapping[str, str]) -> list[str]:
-    return [f"{name} is required." for name in REQUIRED if not form.get(name)]
-
-
 def handle_reply(form: Mapping[str, str]) -> str:
     """Apply one signed inbound SMS; returns its outcome (one of OUTCOMES, or DUPLICATE for a retry).
 

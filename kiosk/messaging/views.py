@@ -60,7 +60,7 @@ def status_callback() -> tuple[dict[str, list[str]], int] | tuple[str, int]:
 def inbound_reply() -> Response | tuple[dict[str, list[str]], int]:
     """A host's reply to the arrival SMS (kiosk/messaging/inbound.py). The answer is empty TwiML: no SMS back, and
     STOP, START and HELP stay Twilio's to handle; we keep and log nothing of a reply's text or number (R15)."""
-    missing = inbound.missing_fields(request.form)
+    missing = delivery.missing_fields(request.form, inbound.REQUIRED)
     if missing:
         return {"errors": missing}, 400
     inbound.handle_reply(request.form)

@@ -167,8 +167,9 @@ def welcome() -> ResponseReturnValue:
         # The idle timer and the status screen come back here with ?reset=1: the next visitor starts afresh.
         i18n.reset()
         return redirect(url_for(".welcome"))
+    qr_shown = phone.shown()
     return render_template("kiosk/welcome.html", board_shown=board.shown(), coming=board.on_the_way(get_db()),
-                           qr_shown=phone.shown(), qr_version=phone.generation(get_db(), g.device.id),
+                           qr_shown=qr_shown, qr_version=phone.generation(get_db(), g.device.id) if qr_shown else None,
                            qr_refresh_seconds=phone.QR_REFRESH_SECONDS)
 
 
