@@ -1,5 +1,6 @@
 # make run: set up and start the demo on http://127.0.0.1:8000.  make test: set up and run every test.
-# make test-fast: every test but the Chromium ones, on two cores.
+# make test-fast: every test but the Chromium ones, on two cores. make test runs those on two cores as well, then
+# the Chromium ones one at a time (their timings and the screen they share would not survive running side by side).
 # make translations: extract the kiosk's strings, merge them into every catalogue, compile the .mo files.
 PYTHON ?= python3.11
 VENV := .venv
@@ -37,7 +38,8 @@ run: $(VENV)/.runtime
 test: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 -m "not browser"
+	$(BIN)/python -m pytest -m browser
 
 # Everything but the Chromium tests, on both cores: for the edit-test loop. `make test` is what CI runs.
 test-fast: $(VENV)/.dev

@@ -478,3 +478,26 @@ def m013_locations(db: Database) -> None:
         CREATE INDEX host_locations_location ON host_locations (location_id);
         """
     )
+
+
+@migrations()
+def m014_location_scopes(db: Database) -> None:
+    """Issue 16, second slice. A location may offer only its own hosts on its tablets (hosts_only), show its own logo
+    (at most 200 KB, kept in the row), cap its tablets per hour and budget its own visitor SMS (NULL: the
+    installation's limits alone). An admin with a location_id manages only that location (NULL: the whole
+    installation); audit events name the location they touched. Visits and refusals carry their tablet's location
+    for the statistics, so they survive the tablet's removal; a consent carries the location of the school visit it
+    was given at, for that location's admins. No visitor data."""
+    for column, kind in (("logo", bytes), ("logo_type", str), ("checkins_per_device_per_hour", int),
+                         ("sms_budget_per_hour", int), ("sms_budget_per_day", int)):
+        db.table("locations").add_column(column, kind)
+    db.table("locations").add_column("hosts_only", int, not_null_default=0)
+    db.table("admins").add_column("location_id", int)
+    db.table("audit_events").add_column("location_id", int)
+    db.table("visits").add_column("location_id", int, not_null_default=1)
+    db.execute("UPDATE visits SET location_id = coalesce((SELECT d.location_id FROM devices d "
+               "WHERE d.id = visits.kiosk_id), 1)")
+    db.execute("CREATE INDEX visits_location_created ON visits (location_id, created_at)")
+    db.table("consents").add_column("location_id", int, not_null_default=1)
+    db.table("refusals").add_column("location_id", int, not_null_default=1)
+    db.table("refusals").transform(pk=("hour", "reason", "location_id"))

@@ -137,7 +137,7 @@ def test_visit_record_holds_no_name_and_no_phone(app, db, host):
     visit_id = check_in(app, db, host)
     row = db["visits"].get(visit_id)
     assert set(row) == {"id", "host_id", "kiosk_id", "created_at", "expires_at", "reply_asked", "escalate_at",
-                        "acknowledged_at", "ack_minutes"}
+                        "acknowledged_at", "ack_minutes", "location_id"}
     assert row["host_id"] == host.id
     messages = list(db["messages"].rows_where("visit_id = ?", [visit_id]))
     assert {m["recipient"] for m in messages} == {"host", "visitor"}

@@ -242,7 +242,8 @@ def test_r31_a_reply_leaves_neither_its_text_nor_its_number_anywhere(make_app, t
         reply(app, f"Nei, {REPLY_CANARY}")
         assert acknowledged(db, visit_id)[1] == 5
         assert set(visit_row(db, visit_id).keys()) == {"id", "host_id", "kiosk_id", "created_at", "expires_at",
-                                                       "reply_asked", "escalate_at", "acknowledged_at", "ack_minutes"}
+                                                       "reply_asked", "escalate_at", "acknowledged_at", "ack_minutes",
+                                                       "location_id"}
     canaries = [REPLY_CANARY.encode(), "Blåmeis".encode(), CANARY_PHONE.encode(), CANARY_PHONE[3:].encode()]
     found = [(path.name, canary) for path in files_under(tmp_path / "instance") for canary in canaries
              if canary in path.read_bytes()]

@@ -69,7 +69,7 @@ def test_checking_in_a_group_sends_one_host_sms_and_shows_the_status_page(app, c
     record = next(db["visits"].rows)
     assert record["host_id"] == host.id and record["kiosk_id"] is not None
     assert set(record) == {"id", "host_id", "kiosk_id", "created_at", "expires_at", "reply_asked", "escalate_at",
-                           "acknowledged_at", "ack_minutes"}
+                           "acknowledged_at", "ack_minutes", "location_id"}
     assert (record["reply_asked"], record["escalate_at"]) == (0, None)  # a group is not asked to reply
     assert get_page(client, response.location).select_one("h1")
 

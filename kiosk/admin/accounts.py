@@ -36,6 +36,7 @@ class AccountError(ValueError):
 class Admin:
     id: int
     username: str
+    location_id: int | None = None  # a location admin's location; None: an installation admin (issue 16)
 
 
 def normalise_username(username):
@@ -209,7 +210,7 @@ def session_admin(db, token):
         return None
     row = query_one(
         db,
-        "SELECT s.admin_id, a.username, s.created_at, s.last_seen_at FROM admin_sessions s "
+        "SELECT s.admin_id, a.username, a.location_id, s.created_at, s.last_seen_at FROM admin_sessions s "
         "JOIN admins a ON a.id = s.admin_id WHERE s.token_hash = ?",
         [_token_hash(token)],
     )
@@ -219,7 +220,7 @@ def session_admin(db, token):
         end_session(db, token)
         return None
     db.execute("UPDATE admin_sessions SET last_seen_at = ? WHERE token_hash = ?", [timestamp(), _token_hash(token)])
-    return Admin(row["admin_id"], row["username"])
+    return Admin(row["admin_id"], row["username"], row["location_id"])
 
 
 def end_session(db, token):

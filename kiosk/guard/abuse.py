@@ -25,6 +25,7 @@ from kiosk import metrics
 from kiosk.admin.audit import raise_alert
 from kiosk.db import now, timestamp, write_transaction
 from kiosk.devices.pairing import Device
+from kiosk.locations import locations
 from kiosk.messaging import notify
 from kiosk.phone import PhoneNumber
 from kiosk.settings import setting
@@ -248,8 +249,10 @@ def _refusal(device: Device | None, reason: str, status: int = 429) -> Refused:
 
 
 def _count_refusal(db: Database, reason: str) -> None:
-    db.execute("INSERT INTO refusals (hour, reason, count) VALUES (?, ?, 1) "
-               "ON CONFLICT (hour, reason) DO UPDATE SET count = count + 1", [hour_window().name, reason])
+    """One more refusal for `reason` this hour, at the location the app works for (the tablet's)."""
+    db.execute("INSERT INTO refusals (hour, reason, location_id, count) VALUES (?, ?, ?, 1) "
+               "ON CONFLICT (hour, reason, location_id) DO UPDATE SET count = count + 1",
+               [hour_window().name, reason, locations.current_id()])
 
 
 def _take(db: Database, limits: list[Limit]) -> str | None:

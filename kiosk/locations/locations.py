@@ -95,6 +95,12 @@ def current() -> Location | None:
     return g.get("location")
 
 
+def current_id() -> int:
+    """The id of the location the app works for now; the first location's outside of any (a command, a test)."""
+    location = current()
+    return location.id if location is not None else DEFAULT_ID
+
+
 @contextmanager
 def at(location: Location | None) -> Iterator[None]:
     """Work for `location` (None: the installation) inside the block; the settings read follow it."""

@@ -14,6 +14,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from kiosk import db as store
 from kiosk.db import query_one, timestamp, wipe_wal
+from kiosk.locations import locations
 from kiosk.spreadsheet import FORMULA_TRIGGERS, write_csv
 from kiosk.text import is_email
 
@@ -74,7 +75,7 @@ def give(db, *, name, email, school, policy_version):
     return db["consents"].insert({
         "key": secrets.token_urlsafe(16), "name": check_name(name), "email": check_email(email), "school": school,
         "purpose": PURPOSE, "policy_version": str(policy_version), "given_at": timestamp(moment),
-        "expires_at": timestamp(expiry(moment)),
+        "expires_at": timestamp(expiry(moment)), "location_id": locations.current_id(),
     }).last_pk
 
 

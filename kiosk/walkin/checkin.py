@@ -130,6 +130,7 @@ def create_visit(db: Database, visit_id: str, host_id: int | None, kiosk_id: int
         "id": visit_id, "host_id": host_id, "kiosk_id": kiosk_id, "created_at": created_at,
         "expires_at": store.timestamp(created + timedelta(days=current_app.config["VISIT_RETENTION_DAYS"])),
         "reply_asked": int(reply_asked), "escalate_at": escalation.escalate_at(created_at) if reply_asked else None,
+        "location_id": locations.current_id(),
     })
     return created_at
 
