@@ -3,6 +3,7 @@
 import io
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
@@ -14,7 +15,8 @@ from kiosk import backup, demo, doctor, retention
 from kiosk.admin import accounts
 from kiosk.db import clock_time, get_db, office_datetime
 from kiosk.devices import pairing as devices
-from kiosk.hosts import directory
+from kiosk.hosts import directory, memberships
+from kiosk.locations import locations
 from kiosk.messaging import sweeper
 from kiosk.phone import InvalidPhoneError, PhoneNumber, mask
 from kiosk.scim import tokens as scim_tokens
@@ -61,7 +63,8 @@ def import_hosts_command(file: Path, skip_invalid: bool, deactivate_missing: boo
     """
     try:
         table = read_table(_read_import_file(file), file.name, max_rows=IMPORT_MAX_ROWS)
-        result = directory.parse_hosts(table, region=current_app.config["DEFAULT_REGION"])
+        result = directory.parse_hosts(table, region=current_app.config["DEFAULT_REGION"],
+                                       places=memberships.ids_by_name(get_db()))
     except SpreadsheetError as e:
         raise click.ClickException(f"{file.name}: {e}") from e
     for error in result.errors:
@@ -143,27 +146,66 @@ def list_hosts_command() -> None:
     click.echo("\n".join(line.rstrip() for line in lines))
 
 
+def _location_option(help_text: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    return click.option("--location", "location_name", metavar="NAME", help=help_text)
+
+
+def _location_id(name: str | None) -> int | None:
+    """The id of the location called `name` (in any case), None for no name; a plain error for an unknown one."""
+    if name is None:
+        return None
+    found = memberships.ids_by_name(get_db()).get(name.strip().casefold())
+    if found is None:
+        raise click.ClickException(f"There is no location called {name}. The locations are: {_location_names()}.")
+    return found
+
+
+def _location_names() -> str:
+    return ", ".join(location.name for location in locations.list_locations(get_db()))
+
+
 @admin_cli.command("create")
 @click.argument("username")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
-def create_admin_command(username: str, password_stdin: bool) -> None:
+@_location_option("Make an admin of this location only (its tablets, hosts, school visits and statistics).")
+def create_admin_command(username: str, password_stdin: bool, location_name: str | None) -> None:
     """Create an admin account USERNAME; the password (at least 12 characters) is asked for twice."""
+    location_id = _location_id(location_name)
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt="Repeat the password")
     try:
-        admin = accounts.create_admin(get_db(), username, password)
+        admin = accounts.create_admin(get_db(), username, password, location_id=location_id)
     except accounts.AccountError as e:
         raise click.ClickException(str(e)) from e
-    click.echo(f"Created the admin account {admin.username}.")
+    click.echo(f"Created the admin account {admin.username}"
+               + (f", admin of {location_name.strip()} only." if location_name else "."))
+
+
+@admin_cli.command("set-location")
+@click.argument("username")
+@_location_option("The location the admin manages; without it, the whole installation.")
+def set_admin_location_command(username: str, location_name: str | None) -> None:
+    """Make USERNAME an admin of one location, or (without --location) of the whole installation. An admin who signs
+    in with your identity provider (OIDC) is an installation admin until this command says otherwise."""
+    location_id = _location_id(location_name)
+    if not accounts.set_location(get_db(), accounts.normalise_username(username), location_id):
+        raise click.ClickException(f"There is no admin called {username}.")
+    click.echo(f"{username} is now an admin of {location_name.strip()} only." if location_name
+               else f"{username} is now an admin of the whole installation.")
 
 
 @kiosk_cli.command("pair")
 @click.option("--name", required=True, help="A name for the tablet, such as 'Reception left'.")
-def pair_command(name: str) -> None:
+@_location_option("The location the tablet stands at; needed once there are several.")
+def pair_command(name: str, location_name: str | None) -> None:
     """Print a one-time link (and code) that registers a tablet as a kiosk."""
-    code = devices.create_pairing_code(get_db(), name)
+    if location_name is None and locations.several(get_db()):
+        raise click.ClickException(f"There are several locations: say where the tablet stands with --location NAME "
+                                   f"({_location_names()}).")
+    location_id = _location_id(location_name) or locations.DEFAULT_ID
+    code = devices.create_pairing_code(get_db(), name, location_id=location_id)
     # Without a public URL, the address gunicorn listens on (gunicorn.conf.py reads KIOSK_BIND too).
     base = (current_app.config["PUBLIC_URL"] or f"http://{os.environ.get('KIOSK_BIND', DEFAULT_BIND)}").rstrip("/")
     click.echo(f"Pairing code for {code.name}: {code.code} (valid until {clock_time(code.expires_at)}, "

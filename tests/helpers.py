@@ -103,8 +103,8 @@ def tablet_client(app):
 ADMIN_PASSWORD = "correct horse battery staple"
 
 
-def create_admin(db, *, username="ana", password=ADMIN_PASSWORD):
-    return accounts.create_admin(db, username, password)
+def create_admin(db, *, username="ana", password=ADMIN_PASSWORD, location_id=None):
+    return accounts.create_admin(db, username, password, location_id=location_id)
 
 
 def sign_in(client, *, username="ana", password=ADMIN_PASSWORD):
@@ -114,10 +114,10 @@ def sign_in(client, *, username="ana", password=ADMIN_PASSWORD):
                                              "password": password})
 
 
-def admin_client(app, *, username="ana"):
-    """A test client signed in as a new admin."""
+def admin_client(app, *, username="ana", location_id=None):
+    """A test client signed in as a new admin (of one location with location_id)."""
     with app.app_context():
-        create_admin(get_db(), username=username)
+        create_admin(get_db(), username=username, location_id=location_id)
     client = app.test_client()
     assert sign_in(client, username=username).status_code == 302
     return client

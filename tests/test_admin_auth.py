@@ -291,4 +291,4 @@ def test_admin_create_refuses_an_existing_username(runner, db):
 
 
 def test_admin_create_is_in_the_readme():
-    assert "`admin create USERNAME`" in (Path(__file__).parent.parent / "README.md").read_text()
+    assert "`admin create USERNAME [--location NAME]`" in (Path(__file__).parent.parent / "README.md").read_text()

@@ -147,9 +147,10 @@ def _texts(app, db, language, names):
         add("reception: SMS budget (hour)", abuse._budget_notice("hour"))
         add("reception: SMS budget (day)", abuse._budget_notice("day"))
         for new in (1, 2, 5, 23):
-            add("host: school arrived", schools._host_text(school, new, 0))
+            add("host: school arrived", schools._host_text(school, new, 0, None))
+            add("host: school arrived, several locations", schools._host_text(school, new, 0, LOCATION))
         for new in (1, 2, 5):
-            add("host: school more arrived", schools._host_text(school, new, 23 - new))
+            add("host: school more arrived", schools._host_text(school, new, 23 - new, None))
         add("teacher: host told", schools._teacher_text(school, 23, host))
         add("teacher: reception told", schools._teacher_text(school, 23, None))
     return found
@@ -234,7 +235,7 @@ def test_gsm_segments_are_153_septets_each(size):
 
 def test_every_template_is_built_in_every_language(built):
     templates = {sms.template for sms in built}
-    assert len(templates) == 21
+    assert len(templates) == 22
     for language in LANGUAGES:
         for names in (GSM_NAME, UCS2_NAME):
             assert {sms.template for sms in built if (sms.language, sms.names) == (language, names)} == templates

@@ -43,8 +43,9 @@ def normalise_username(username):
     return (username or "").strip().casefold()
 
 
-def create_admin(db, username, password):
-    """A new admin account; raises AccountError for a bad or taken username or a short password."""
+def create_admin(db, username, password, *, location_id=None):
+    """A new admin account, of the whole installation or (location_id) of one location; raises AccountError for a
+    bad or taken username or a short password."""
     username = normalise_username(username)
     _check_username(username)
     _check_password(password)
@@ -52,9 +53,22 @@ def create_admin(db, username, password):
         if db.execute("SELECT 1 FROM admins WHERE username = ?", [username]).fetchone():
             raise AccountError(f"An admin called {username} already exists.")
         admin_id = db["admins"].insert(
-            {"username": username, "password_hash": hasher.hash(password), "created_at": timestamp()}
+            {"username": username, "password_hash": hasher.hash(password), "created_at": timestamp(),
+             "location_id": location_id}
         ).last_pk
-    return Admin(admin_id, username)
+    return Admin(admin_id, username, location_id)
+
+
+def set_location(db, username, location_id):
+    """Make an admin one location's (location_id) or the whole installation's (None); False for no such admin. Their
+    sessions end, so the change holds from their next request."""
+    with write_transaction(db):
+        row = db.execute("SELECT id FROM admins WHERE username = ?", [username]).fetchone()
+        if row is None:
+            return False
+        db.execute("UPDATE admins SET location_id = ? WHERE id = ?", [location_id, row[0]])
+        db.execute("DELETE FROM admin_sessions WHERE admin_id = ?", [row[0]])
+    return True
 
 
 def _check_username(username):
@@ -106,19 +120,20 @@ def _take_attempt(db, username):
     limit = current_app.config["LOGIN_MAX_FAILURES"]
     with write_transaction(db):
         # An admin of the OIDC provider has no password: to this form, such a username does not exist.
-        row = db.execute("SELECT id, username, password_hash, locked_until, failed_logins FROM admins "
+        row = db.execute("SELECT id, username, location_id, password_hash, locked_until, failed_logins FROM admins "
                          "WHERE username = ? AND oidc_subject IS NULL", [username]).fetchone()
         if row is None:
             return None
-        admin_id, name, password_hash, locked_until, failures = row
+        admin_id, name, location_id, password_hash, locked_until, failures = row
+        admin = Admin(admin_id, name, location_id)
         if locked_until and locked_until > timestamp():
-            return _Attempt(Admin(admin_id, name), password_hash, locked=True, locks=False)
+            return _Attempt(admin, password_hash, locked=True, locks=False)
         failures += 1
         lock = None
         if failures >= limit:
             lock = timestamp(now() + min(LOCK_FIRST * 2 ** min(failures - limit, 12), LOCK_LONGEST))
         db.execute("UPDATE admins SET failed_logins = ?, locked_until = ? WHERE id = ?", [failures, lock, admin_id])
-    return _Attempt(Admin(admin_id, name), password_hash, locked=False, locks=lock is not None)
+    return _Attempt(admin, password_hash, locked=False, locks=lock is not None)
 
 
 def _verify(password_hash, password):

@@ -8,6 +8,8 @@ import logging
 import re
 from dataclasses import dataclass
 
+from flask import g, has_app_context
+
 from kiosk.db import timestamp
 
 logger = logging.getLogger("kiosk.admin.audit")
@@ -22,6 +24,7 @@ class AuditEvent:
     username: str | None
     action: str
     target: str | None
+    location: str | None = None  # the location's name; None: the installation
 
 
 @dataclass(frozen=True)
@@ -32,11 +35,20 @@ class Alert:
     message: str
 
 
-def record(db, action, *, admin_id=None, **ids):
-    """Store one admin action; `ids` are integers or upper-case setting keys, such as host=12 or keys="A,B"."""
+def record(db, action, *, admin_id=None, location_id=None, **ids):
+    """Store one admin action; `ids` are integers or upper-case setting keys, such as host=12 or keys="A,B". The
+    location is the one the action touched (a tablet's, a school visit's), else a location admin's own."""
     target = " ".join(f"{name}:{_checked(value)}" for name, value in ids.items()) or None
-    db["audit_events"].insert({"at": timestamp(), "admin_id": admin_id, "action": action, "target": target})
-    logger.info("Admin action %s by admin %s on %s", action, admin_id, target)
+    if location_id is None:
+        location_id = _admin_location()
+    db["audit_events"].insert({"at": timestamp(), "admin_id": admin_id, "action": action, "target": target,
+                               "location_id": location_id})
+    logger.info("Admin action %s by admin %s on %s at location %s", action, admin_id, target, location_id)
+
+
+def _admin_location():
+    admin = g.get("admin") if has_app_context() else None
+    return admin.location_id if admin is not None else None
 
 
 def _checked(value):
@@ -45,11 +57,13 @@ def _checked(value):
     raise ValueError("an audit target holds ids and setting keys only")
 
 
-def latest(db, limit=LATEST):
+def latest(db, limit=LATEST, *, location_id=None):
+    """The latest events, newest first: every one, or (for a location admin) those at one location."""
     rows = db.query(
-        "SELECT e.at, a.username, e.action, e.target FROM audit_events e LEFT JOIN admins a ON a.id = e.admin_id "
-        "ORDER BY e.id DESC LIMIT ?",
-        [limit],
+        "SELECT e.at, a.username, e.action, e.target, l.name AS location FROM audit_events e "
+        "LEFT JOIN admins a ON a.id = e.admin_id LEFT JOIN locations l ON l.id = e.location_id "
+        "WHERE ? IS NULL OR e.location_id = ? ORDER BY e.id DESC LIMIT ?",
+        [location_id, location_id, limit],
     )
     return [AuditEvent(**row) for row in rows]
 

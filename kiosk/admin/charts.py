@@ -19,7 +19,7 @@ from babel.dates import format_skeleton
 from babel.numbers import format_decimal
 from flask_babel import get_locale
 
-from kiosk.admin.stats import DAYS, SMS_STATUSES, Count, SmsDay
+from kiosk.admin.stats import DAYS, SMS_STATUSES, Count, Figures, SmsDay
 from kiosk.i18n import admin_gettext as _a
 from kiosk.i18n import admin_lazy_gettext as _la
 from kiosk.i18n import admin_ngettext as _na
@@ -375,8 +375,9 @@ def refusals(counts: Sequence[Count], days: int = DAYS) -> Chart:
     return rows("refusals-chart", counts, summary=summary)
 
 
-def for_statistics(per_day: Sequence[Count], per_hour: Sequence[Count], sms: Sequence[SmsDay],
-                   refused: Sequence[Count]) -> StatisticsCharts:
-    """The four charts of /admin/statistics, from the counts kiosk.admin.stats gives."""
-    return StatisticsCharts(checkins_per_day(per_day), checkins_per_hour(per_hour, len(per_day)),
-                            sms_per_day([c.label for c in per_day], sms), refusals(refused, len(per_day)))
+def for_statistics(figures: Figures) -> StatisticsCharts:
+    """The four charts of /admin/statistics, from the counts kiosk.admin.stats gathers."""
+    days = len(figures.per_day)
+    return StatisticsCharts(checkins_per_day(figures.per_day), checkins_per_hour(figures.per_hour, days),
+                            sms_per_day([c.label for c in figures.per_day], figures.sms),
+                            refusals(figures.refusals, days))

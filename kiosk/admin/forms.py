@@ -42,6 +42,14 @@ def parse_mobile(raw):
         raise ValidationError(e.message) from e
 
 
+def offer_locations(field, locations):
+    """Offer these locations in a SelectField of ids; with only one (a location admin's), it is the answer whatever
+    the request says."""
+    field.choices = [(location.id, location.name) for location in locations]
+    if len(locations) == 1:
+        field.data = locations[0].id
+
+
 class AdminForm(FlaskForm):
     class Meta:
         def get_translations(self, form):

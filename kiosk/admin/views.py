@@ -11,10 +11,11 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from kiosk import i18n
-from kiosk.admin import accounts, audit, charts, forms, oidc, stats
+from kiosk.admin import accounts, audit, charts, forms, oidc, scope, stats
 from kiosk.db import get_db
 from kiosk.errors import form_status
 from kiosk.i18n import admin_gettext as _a
+from kiosk.locations import locations
 from kiosk.messaging import inbound
 from kiosk.phone import mask
 from kiosk.settings import EDITABLE, default, save_settings, setting, welcome_key
@@ -189,27 +190,36 @@ def index():
 
 @bp.get("/statistics")
 def statistics():
-    db = get_db()
-    per_day, per_hour = stats.checkins_per_day(db), stats.checkins_per_hour(db)
-    sms, refusals = stats.sms_per_day(db), stats.refusals_by_reason(db)
-    return render_template("admin/statistics.html", per_day=per_day, per_hour=per_hour, sms=sms, refusals=refusals,
-                           replies=stats.replies_per_day(db), reply_outcomes=stats.replies_by_outcome(db),
-                           statuses=stats.SMS_STATUSES, days=stats.DAYS,
+    visible = scope.visible_locations(get_db())
+    figures = stats.gather(get_db(), _statistics_location(visible))
+    return render_template("admin/statistics.html", figures=figures, statuses=stats.SMS_STATUSES, days=stats.DAYS,
+                           choices=visible if len(visible) > 1 else [],
                            status_labels={status: charts.SMS_SERIES[status].label for status in stats.SMS_STATUSES},
-                           charts=charts.for_statistics(per_day, per_hour, sms, refusals))
+                           charts=charts.for_statistics(figures))
 
 
 @bp.get("/statistics.csv")
 def statistics_csv():
-    response, _ = csv_download(f"statistics-{stats.last_days(1)[0]}.csv",
-                               lambda stream: stats.export_csv(get_db(), stream))
-    audit.record(get_db(), "statistics_exported", admin_id=g.admin.id)
+    figures = stats.gather(get_db(), _statistics_location(scope.visible_locations(get_db())))
+    response, _ = csv_download(stats.csv_filename(figures), lambda stream: stats.export_csv(figures, stream))
+    audit.record(get_db(), "statistics_exported", admin_id=g.admin.id,
+                 location_id=figures.location.id if figures.location is not None else None)
     return response
+
+
+def _statistics_location(visible):
+    """The location whose statistics were asked for (?location=<id>), or None for all of them; a location admin's
+    own when none was asked for. Any other id, of a location not in `visible` (the admin's) or of none, answers 404."""
+    wanted = request.args.get("location") or (None if scope.everywhere() else str(scope.location_id()))
+    if wanted is None:
+        return None
+    return next((location for location in visible if str(location.id) == wanted), None) or abort(404)
 
 
 @bp.get("/audit")
 def audit_log():
-    return render_template("admin/audit.html", events=audit.latest(get_db()), limit=audit.LATEST)
+    return render_template("admin/audit.html", events=audit.latest(get_db(), location_id=scope.location_id()),
+                           limit=audit.LATEST, several=locations.several(get_db()))
 
 
 @bp.post("/alerts/<int:alert_id>/resolve")
@@ -226,6 +236,7 @@ def _back_to(path):
 
 @bp.route("/settings", methods=["GET", "POST"])
 def settings():
+    scope.require_everywhere()  # a location's own settings are on its page (kiosk/locations)
     form = forms.SettingsForm(data={key: setting(key) for key in EDITABLE}).without_default_language(
         i18n.default_locale())
     if form.validate_on_submit():

@@ -3,7 +3,7 @@
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired
 
-from kiosk.admin.forms import AdminForm, strip_text, too_long
+from kiosk.admin.forms import AdminForm, offer_locations, strip_text, too_long
 from kiosk.i18n import admin_lazy_gettext as _la
 from kiosk.locations.locations import DEFAULT_ID
 
@@ -21,7 +21,7 @@ class PairTabletForm(TabletNameForm):
     location_id = SelectField(_la("Location"), coerce=int, default=DEFAULT_ID)
 
     def at_locations(self, locations):
-        self.location_id.choices = [(location.id, location.name) for location in locations]
+        offer_locations(self.location_id, locations)
         return self
 
     @property

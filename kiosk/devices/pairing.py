@@ -105,8 +105,10 @@ def get_device(db, device_id):
     return Device(**row) if row else None
 
 
-def list_devices(db):
-    rows = db.query(f"SELECT {_COLUMNS} FROM devices ORDER BY revoked_at IS NOT NULL, name")  # noqa: S608
+def list_devices(db, *, location_id=None):
+    """Every tablet, or those of one location; revoked ones last."""
+    rows = db.query(f"SELECT {_COLUMNS} FROM devices WHERE ? IS NULL OR location_id = ? "  # noqa: S608
+                    "ORDER BY revoked_at IS NOT NULL, name", [location_id, location_id])
     return [Device(**row) for row in rows]
 
 

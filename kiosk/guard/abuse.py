@@ -4,6 +4,11 @@ SMS-pumping target.
 Limits are fixed-window counters in the `counters` table, so every gunicorn worker shares them. A visitor number
 is never stored: keys hold a 14-bit keyed tag of it that about 1,220 Norwegian mobile numbers share, and a keyed
 hash of its prefix (the number minus its last 4 digits: 10,000 numbers); every row expires within 24 h.
+
+With several locations (issue 16), a tablet's hourly limit is its location's (checkins_per_device_per_hour, an
+override of CHECKINS_PER_DEVICE_PER_HOUR), and a location may have a visitor SMS budget of its own, counted apart;
+the installation's SMS_BUDGET_PER_HOUR / _PER_DAY stay a cap on all locations together, and a visitor SMS needs room
+in both. The number and prefix limits stay installation-wide: they protect a number, whichever office it is typed at.
 """
 
 import hashlib
@@ -11,6 +16,7 @@ import hmac
 import logging
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -65,6 +71,20 @@ class Limit:
     window: Window
     most: int
     reason: str
+
+
+@dataclass(frozen=True)
+class Budget(Limit):
+    """A cap on visitor SMS per hour or day: the installation's (location None), or one location's own."""
+
+    period: str  # "hour" or "day"
+    location: locations.Location | None
+
+    def used_up(self) -> str:
+        """The admins' alert (admin alerts are in English)."""
+        of = f" of {self.location.name}" if self.location else ""
+        return (f"The visitor SMS budget{of} for {BUDGET_WINDOWS[self.period]} is used up: visitors get no "
+                f"confirmation SMS until it ends. Hosts are still notified.")
 
 
 def hour_window() -> Window:
@@ -204,26 +224,40 @@ def may_ask_for_help(db: Database, device: Device) -> bool:
         return _mark_once(db, key, Window("-", timestamp(now() + timedelta(minutes=HELP_MINUTES))))
 
 
-# Kiosk-wide budget of visitor SMS (R6)
+# The installation's budget of visitor SMS (R6), and each location's own
 
 
 def allow_visitor_sms(db: Database, reception: PhoneNumber | None = None) -> bool:
-    """Count one visitor SMS against the kiosk's budget. False when it is used up: then the first refusal of the
-    window raises an alert and texts `reception` (a PhoneNumber), once per window."""
-    limits = [Limit("budget-hour", hour_window(), setting("SMS_BUDGET_PER_HOUR"), "hour"),
-              Limit("budget-day", day_window(), setting("SMS_BUDGET_PER_DAY"), "day")]
+    """Count one visitor SMS against the installation's budget and the current location's own, if it has one. False
+    when either is used up: then the first refusal of the window raises an alert naming that budget and texts
+    `reception` (a PhoneNumber: the location's), once per window and budget."""
+    budgets = _budgets(locations.current())
     with write_transaction(db):
-        passed = _take(db, limits)
+        passed = _take(db, budgets)
         if passed is None:
             return True
-        window = next(limit.window for limit in limits if limit.reason == passed)
-        first = _mark_once(db, f"budget-used-up-{passed}", window)
+        budget = next(budget for budget in budgets if budget.reason == passed)
+        first = _mark_once(db, f"budget-used-up-{passed}", budget.window)
         if first:
-            raise_alert(db, "sms_budget", f"The visitor SMS budget for {BUDGET_WINDOWS[passed]} is used up: visitors "
-                                           f"get no confirmation SMS until it ends. Hosts are still notified.")
+            raise_alert(db, "sms_budget", budget.used_up())
     if first and reception is not None:
-        notify.send_notice(reception.e164, _budget_notice(passed), ref=f"budget/{window.name}")
+        notify.send_notice(reception.e164, _budget_notice(budget.period), ref=f"budget/{passed}/{budget.window.name}")
     return False
+
+
+def _budgets(location: locations.Location | None) -> list[Budget]:
+    """The installation's budgets (keys budget-hour, budget-day), then the location's own (keys naming it)."""
+    windows = {"hour": hour_window(), "day": day_window()}
+    budgets = [Budget(f"budget-{period}", window, setting(f"SMS_BUDGET_PER_{period.upper()}"), reason=period,
+                      period=period, location=None) for period, window in windows.items()]
+    if location is None:
+        return budgets
+    own = {"hour": location.sms_budget_per_hour, "day": location.sms_budget_per_day}
+    for period, window in windows.items():
+        if (most := own[period]) is not None:
+            reason = f"{period}:location-{location.id}"
+            budgets.append(Budget(f"budget-{reason}", window, most, reason=reason, period=period, location=location))
+    return budgets
 
 
 def _budget_notice(window: str) -> str:
@@ -255,7 +289,7 @@ def _count_refusal(db: Database, reason: str) -> None:
                [hour_window().name, reason, locations.current_id()])
 
 
-def _take(db: Database, limits: list[Limit]) -> str | None:
+def _take(db: Database, limits: Sequence[Limit]) -> str | None:
     """Add one to every counter, or to none if one would pass its limit: returns that limit's reason, else None.
     A refused attempt so uses up nothing, and the day's count stays the number of SMS really sent."""
     db.execute("SAVEPOINT take")

@@ -12,6 +12,7 @@ from rapidfuzz.distance import OSA
 
 from kiosk import i18n, previews
 from kiosk.db import FTS5_SECURE_DELETE, timestamp, wipe_wal, write_transaction
+from kiosk.hosts import memberships
 from kiosk.phone import InvalidPhoneError, PhoneNumber
 from kiosk.spreadsheet import LineProblem, SpreadsheetError, write_csv
 from kiosk.text import TextError, cell_text, is_email
@@ -73,40 +74,58 @@ def get_host(db, host_id, *, active_only=True):
     return next((Host(**row) for row in rows), None)
 
 
-def search_hosts(db, query, *, limit):
+def search_hosts(db, query, *, limit, location=None):
     """Up to `limit` active hosts with a word (of the name or the department) starting with each word of `query`;
-    no phone, no e-mail. When nothing matches, words one or two letters off are tried (typos: karri -> Kari)."""
+    no phone, no e-mail. When nothing matches, words one or two letters off are tried (typos: karri -> Kari).
+    At a `location` (a tablet's), its hosts come first, each group by name; only them if it says so (hosts_only)."""
     words = _TOKEN.findall(fold(query))
     if not words:
         return []
-    found = _matching(db, [[word] for word in words], limit)
+    found = _matching(db, [[word] for word in words], limit, location)
     if not found:
-        found = _matching(db, [[word, *_near_words(db, word)] for word in words], limit)
-    return sorted(found, key=lambda host: fold(host["name"]))
+        found = _matching(db, [[word, *_near_words(db, word)] for word in words], limit, location)
+    return [host for _, host in sorted(found, key=lambda pair: (not pair[0], fold(pair[1]["name"])))]
 
 
-def host_named(db, text):
+def host_named(db, text, *, location=None):
     """The one active host whose whole name is `text` (ignoring case, accents and punctuation), or None when no
-    host or several have that name: a visitor who typed "Ingvild Haaland" in full need not also pick it."""
+    host or several have that name: a visitor who typed "Ingvild Haaland" in full need not also pick it. At a
+    `location`, that location's host of the name wins over another's; with hosts_only, only its hosts count."""
     words = _TOKEN.findall(fold(text))
     if not words:
         return None
-    named = [host for host in _matching(db, [[word] for word in words], 50)
+    named = [(here, host) for here, host in _matching(db, [[word] for word in words], 50, location)
              if _TOKEN.findall(fold(host["name"])) == words]
-    return get_host(db, named[0]["id"]) if len(named) == 1 else None
+    if any(here for here, _ in named):
+        named = [(here, host) for here, host in named if here]
+    return get_host(db, named[0][1]["id"]) if len(named) == 1 else None
 
 
-def _matching(db, alternatives, limit):
-    """Hosts with, for each list of alternatives, a word starting with one of them."""
+def offered_at(db, host_id, location):
+    """Whether a tablet at `location` may check a visitor in for this host: any host, unless it offers only its own."""
+    return location is None or not location.hosts_only or memberships.is_at(db, host_id, location.id)
+
+
+_MATCHING = """
+    SELECT hosts.id, hosts.name, hosts.department FROM hosts_fts JOIN hosts ON hosts.id = hosts_fts.rowid
+    WHERE hosts_fts MATCH :match AND hosts.active {place} LIMIT :limit
+"""
+
+
+def _matching(db, alternatives, limit, location=None):
+    """(at the location, host) pairs of hosts with, for each list of alternatives, a word starting with one of them.
+    A location's own hosts are looked for first, each query stopping at `limit`: no ORDER BY, which would sort
+    every match of a one-letter prefix among 100,000 hosts."""
     match = " AND ".join("(" + " OR ".join(f'"{word}"*' for word in words) + ")" for words in alternatives)
-    return list(db.query(
-        """
-        SELECT hosts.id, hosts.name, hosts.department FROM hosts_fts
-        JOIN hosts ON hosts.id = hosts_fts.rowid
-        WHERE hosts_fts MATCH ? AND hosts.active LIMIT ?
-        """,
-        [match, limit],
-    ))
+    if location is None:
+        return [(True, host) for host in db.query(_MATCHING.format(place=""), {"match": match, "limit": limit})]
+    params = {"match": match, "limit": limit, "location": location.id}
+    found = [(True, host) for host in db.query(_MATCHING.format(place=f"AND {memberships.AT_LOCATION}"), params)]
+    if location.hosts_only or len(found) == limit:
+        return found
+    others = db.query(_MATCHING.format(place=f"AND NOT {memberships.AT_LOCATION}"),
+                      {**params, "limit": limit - len(found)})
+    return found + [(False, host) for host in others]
 
 
 TYPO_MIN_LENGTH = 3  # shorter words are still being typed: a typo cannot be told from a prefix
@@ -216,8 +235,8 @@ def save_hosts(db, hosts, *, deactivate_missing=False):
     with write_transaction(db):
         plan = plan_hosts(db, hosts)
         now = timestamp()
-        db["hosts"].insert_all(({**row, "search": search_key(row["name"], row["department"]), "created_at": now,
-                                 "updated_at": now} for row in plan.added), batch_size=1000)
+        db["hosts"].insert_all(({**_fields(row), "search": search_key(row["name"], row["department"]),
+                                 "created_at": now, "updated_at": now} for row in plan.added), batch_size=1000)
         db.conn.executemany(
             "UPDATE hosts SET name = :name, phone = :phone, department = :department, email = :email, "
             "language = :language, search = :search, updated_at = :updated_at WHERE id = :id",
@@ -226,8 +245,26 @@ def save_hosts(db, hosts, *, deactivate_missing=False):
         deactivated = [host.id for host in plan.missing] if deactivate_missing else []
         db.conn.executemany("UPDATE hosts SET active = 0, updated_at = ? WHERE id = ?",
                             [(now, host_id) for host_id in deactivated])
+        _place_imported(db, plan)
     return SaveResult(added=len(plan.added), updated=len(plan.updated), unchanged=plan.unchanged,
                       deactivated=len(deactivated))
+
+
+def _fields(row):
+    return {key: row[key] for key in HOST_FIELDS}
+
+
+def _place_imported(db, plan):
+    """Set the locations of the imported hosts whose rows name them (a file with a location column)."""
+    ids = {row["phone"]: row["id"] for row in db.query(
+        "SELECT id, phone FROM hosts WHERE phone IN (SELECT value FROM json_each(?))",
+        [json.dumps([row["phone"] for row in plan.added if "locations" in row])])}
+    for row in plan.added:
+        if "locations" in row:
+            memberships.set_locations(db, ids[row["phone"]], row["locations"])
+    for row in plan.rows:
+        if "locations" in row:
+            memberships.set_locations(db, row["id"], row["locations"])
 
 
 def plan_hosts(db, hosts):
@@ -242,11 +279,12 @@ def plan_hosts(db, hosts):
         if stored["email"]:
             by_email[stored["email"].casefold()] = stored["id"]
     plan, named = ImportPlan(), set()
+    placed, names = memberships.all_memberships(db), memberships.names_by_id(db)
     for host in hosts:
         given = {key: host[key] or None for key in HOST_FIELDS if key in host}
         host_id = by_phone.get(given["phone"]) or by_email.get((given.get("email") or "").casefold())
         if host_id is None:
-            plan.added.append({**dict.fromkeys(HOST_FIELDS), **given})
+            plan.added.append({**dict.fromkeys(HOST_FIELDS), **given, **_placement(host)})
             continue
         named.add(host_id)
         stored = existing[host_id]
@@ -254,9 +292,13 @@ def plan_hosts(db, hosts):
             plan.managed.append(stored["name"])
             continue
         changes = [Change(key, stored[key], value) for key, value in given.items() if stored[key] != value]
+        if "locations" in host and host["locations"] != placed.get(host_id, []):
+            changes.append(Change("locations", memberships.to_cell(placed.get(host_id, []), names) or None,
+                                  memberships.to_cell(host["locations"], names) or None))
         if changes:
             plan.updated.append(HostUpdate(host_id, stored["name"], changes))
-            plan.rows.append({**{key: stored[key] for key in HOST_FIELDS}, **given, "id": host_id})
+            plan.rows.append({**{key: stored[key] for key in HOST_FIELDS}, **given, **_placement(host),
+                              "id": host_id})
         else:
             plan.unchanged += 1
     plan.missing = [Host(**{key: row[key] for key in ("id", *HOST_FIELDS)}) for host_id, row in existing.items()
@@ -264,6 +306,11 @@ def plan_hosts(db, hosts):
     plan.missing.sort(key=lambda host: fold(host.name))
     plan.managed.sort(key=fold)
     return plan
+
+
+def _placement(host):
+    """The locations a parsed host names, as a row's "locations", or nothing when its file has no such column."""
+    return {"locations": host["locations"]} if "locations" in host else {}
 
 
 def list_hosts(db):
@@ -282,6 +329,7 @@ HEADER_ALIASES = {
     "department": ("department", "avdeling"),
     "email": ("email", "e-mail", "email address", "e-mail address", "e-post", "epost", "e-postadresse"),
     "language": ("language", "språk", "sprak"),
+    "locations": ("location", "locations", "kontor", "lokasjon", "lokasjoner", "office"),  # issue 16
 }
 LANGUAGES = tuple(i18n.LANGUAGES)  # the languages an SMS can be written in
 LANGUAGE_ALIASES = {"no": "nb"}
@@ -297,14 +345,17 @@ class HostImport:
     columns_absent: list[str] = field(default_factory=list)  # fields the file has no column for: kept as stored
 
 
-def parse_hosts(table, *, region):
+def parse_hosts(table, *, region, places=None):
     """Hosts from a table (see kiosk.spreadsheet.read_table), with every unusable row as a LineProblem.
 
     Raises SpreadsheetError when the table has no name or no phone column. Phone numbers without a country
-    code are read in `region`; they must be mobile numbers but may be from any country.
+    code are read in `region`; they must be mobile numbers but may be from any country. A location column is read
+    with `places` (memberships.ids_by_name) into each host's "locations", and ignored without it.
     """
     columns = _host_columns(table.header)
-    checks = _checks(region)
+    if places is None:
+        columns.pop("locations", None)
+    checks = _checks(region, places)
     result = HostImport(ignored_columns=[name for name in table.header if name and name not in columns.values()],
                         columns_absent=[name for name in HOST_FIELDS if name not in columns])
     first_line = {}
@@ -320,9 +371,16 @@ def parse_hosts(table, *, region):
 
 
 def export_hosts(db, stream):
-    """Write every host as CSV that imports again and opens safely in a spreadsheet (R28); returns the count."""
-    hosts = list_hosts(db)
-    write_csv(([getattr(host, column) for column in EXPORT_COLUMNS] for host in hosts), EXPORT_COLUMNS, stream)
+    """Write every host as CSV that imports again and opens safely in a spreadsheet (R28); returns the count. With
+    several locations, a last column names each host's (empty: every location)."""
+    hosts, names = list_hosts(db), memberships.names_by_id(db)
+    if len(names) < 2:
+        write_csv(([getattr(host, column) for column in EXPORT_COLUMNS] for host in hosts), EXPORT_COLUMNS, stream)
+        return len(hosts)
+    placed = memberships.all_memberships(db)
+    write_csv(([*(getattr(host, column) for column in EXPORT_COLUMNS),
+                memberships.to_cell(placed.get(host.id, []), names)] for host in hosts),
+              (*EXPORT_COLUMNS, "location"), stream)
     return len(hosts)
 
 
@@ -414,9 +472,12 @@ def _language(text):
     return code or None
 
 
-def _checks(region):
+def _checks(region, places=None):
     phone = partial(_phone, region=region)
-    return {"name": _name, "phone": phone, "department": _department, "email": _email, "language": _language}
+    checks = {"name": _name, "phone": phone, "department": _department, "email": _email, "language": _language}
+    if places is not None:
+        checks["locations"] = partial(memberships.from_cell, places=places)
+    return checks
 
 
 # The admin area: one host at a time, and import previews
@@ -440,8 +501,8 @@ class HostConflictError(ValueError):
 # count(*) OVER () gives the number of matches before the LIMIT, in the same query.
 _ENTRY = ("id, name, phone, department, email, language, active, scim_id IS NOT NULL AS managed, "
           "coalesce(scim_id IS NOT NULL AND NOT scim_active, 0) AS switched_off")
-_ALL = f"SELECT {_ENTRY}, count(*) OVER () AS total FROM hosts"  # noqa: S608
-_FOUND = f"{_ALL} WHERE id IN (SELECT rowid FROM hosts_fts WHERE hosts_fts MATCH ?)"  # noqa: S608
+_ALL = f"SELECT {_ENTRY}, count(*) OVER () AS total FROM hosts WHERE {{place}}"  # noqa: S608
+_FOUND = f"{_ALL} AND id IN (SELECT rowid FROM hosts_fts WHERE hosts_fts MATCH :match)"  # noqa: S608
 IMPORT_PREVIEW_MINUTES = 15
 
 
@@ -450,15 +511,15 @@ def get_host_entry(db, host_id):
     return next((HostEntry(**row) for row in rows), None)
 
 
-def find_hosts(db, query="", *, limit):
-    """Up to `limit` hosts, active or not, with a name word starting with each word of `query`; and the total."""
+def find_hosts(db, query="", *, limit, location_id=None):
+    """Up to `limit` hosts, active or not, with a name word starting with each word of `query`; and the total.
+    With a location_id, only the hosts at that location (its own and every location's)."""
     match = fts_query(query)
-    if match:
-        rows = list(db.query(_FOUND + " ORDER BY search LIMIT ?", [match, limit]))
-    elif query.strip():
-        rows = []  # only punctuation: nothing can match
-    else:
-        rows = list(db.query(_ALL + " ORDER BY search LIMIT ?", [limit]))
+    if not match and query.strip():
+        return [], 0  # only punctuation: nothing can match
+    place = "1" if location_id is None else memberships.AT_LOCATION
+    params = {"match": match, "limit": limit, "location": location_id}
+    rows = list(db.query((_FOUND if match else _ALL).format(place=place) + " ORDER BY search LIMIT :limit", params))
     total = rows[0]["total"] if rows else 0
     return [HostEntry(**{key: value for key, value in row.items() if key != "total"}) for row in rows], total
 
@@ -468,20 +529,26 @@ def check_host_field(name, text, *, region):
     return _checks(region)[name]((text or "").strip())
 
 
-def add_host(db, host):
-    """Add one host (a dict of HOST_FIELDS, phone in E.164); returns its id. Raises HostConflictError."""
+def add_host(db, host, *, location_ids=()):
+    """Add one host (a dict of HOST_FIELDS, phone in E.164) at these locations (none: every location); returns its
+    id. Raises HostConflictError."""
     moment = timestamp()
     with write_transaction(db):
         _refuse_conflicts(db, host, None)
         row = {key: host.get(key) or None for key in HOST_FIELDS}
-        return db["hosts"].insert(
+        host_id = db["hosts"].insert(
             {**row, "search": search_key(row["name"], row["department"]), "created_at": moment, "updated_at": moment}
         ).last_pk
+        memberships.set_locations(db, host_id, location_ids)
+        return host_id
 
 
-def update_host(db, host_id, host):
-    """Change one host's fields; the search index follows through the hosts_au trigger."""
+def update_host(db, host_id, host, *, location_ids=None):
+    """Change one host's fields, and its locations unless location_ids is None; the search index follows through
+    the hosts_au trigger."""
     with write_transaction(db):
+        if location_ids is not None:
+            memberships.set_locations(db, host_id, location_ids)
         _refuse_conflicts(db, host, host_id)
         row = {key: host.get(key) or None for key in HOST_FIELDS}
         db.execute(
@@ -562,7 +629,10 @@ def take_import_preview(db, preview_id, *, admin_id):
 
 MANAGED_FIELDS = ("scim_id", "external_id", "user_name", "display_name", "given_name", "family_name", "formatted_name",
                   "scim_active")
-_MANAGED = ", ".join(("id", *HOST_FIELDS, *MANAGED_FIELDS, "active", "created_at", "updated_at"))
+# A managed host's location, for its SCIM resource: the sync places a host at one location or at every one.
+_MANAGED_LOCATION = ("(SELECT l.name FROM host_locations hl JOIN locations l ON l.id = hl.location_id "
+                     "WHERE hl.host_id = hosts.id ORDER BY l.name LIMIT 1) AS location_name")
+_MANAGED = ", ".join(("id", *HOST_FIELDS, *MANAGED_FIELDS, "active", "created_at", "updated_at", _MANAGED_LOCATION))
 
 
 def get_managed_host(db, scim_id):
@@ -585,8 +655,9 @@ def managed_hosts(db, where="1", params=(), *, offset=0, limit=None):
 
 def save_managed_host(db, host):
     """Add or overwrite the host the directory sync knows by host["scim_id"] (a dict of HOST_FIELDS and
-    MANAGED_FIELDS); returns its id. A new one takes over a host of the spreadsheet era with the same e-mail address
-    or mobile number, so switching an office to the sync keeps its hosts (and their visits' statistics). A mobile
+    MANAGED_FIELDS, and "locations": their ids); returns its id. A new one takes over a host of the spreadsheet era
+    with the same e-mail address or mobile number, so switching an office to the sync keeps its hosts (and their
+    visits' statistics). A mobile
     number another host has is not taken: the host is kept without one, inactive. The host is active when the
     provider says so and it has a mobile number. Raises HostConflictError("user_name") when another managed host
     has the user name. scim_active None (the provider sent no `active`) counts as active."""
@@ -604,8 +675,11 @@ def save_managed_host(db, host):
         fields |= {"active": int(provider_active and phone is not None), "updated_at": timestamp(),
                    "search": search_key(fields["name"], fields["department"])}
         if host_id is None:
-            return db["hosts"].insert({**fields, "created_at": fields["updated_at"]}).last_pk
-        db["hosts"].update(host_id, fields)
+            host_id = db["hosts"].insert({**fields, "created_at": fields["updated_at"]}).last_pk
+        else:
+            db["hosts"].update(host_id, fields)
+        if "locations" in host:
+            memberships.set_locations(db, host_id, host["locations"])
         return host_id
 
 

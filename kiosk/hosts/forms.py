@@ -2,8 +2,9 @@
 
 from flask import current_app
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, SelectChoice, SelectField, StringField
+from wtforms import BooleanField, SelectChoice, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, ValidationError
+from wtforms.widgets import CheckboxInput
 
 from kiosk import i18n
 from kiosk.admin.forms import AdminForm, PreviewConfirmForm, parse_mobile, strip_text
@@ -23,7 +24,7 @@ def _sentence(text):
 
 # A host's fields as the admin area names them (the import preview's list of changes).
 FIELD_LABELS = {"name": _la("Name"), "phone": _la("Mobile number"), "department": _la("Department"),
-                "email": _la("E-mail"), "language": _la("SMS language")}
+                "email": _la("E-mail"), "language": _la("SMS language"), "locations": _la("Locations")}
 
 
 class HostForm(AdminForm):
@@ -34,6 +35,16 @@ class HostForm(AdminForm):
     email = StringField(_la("E-mail (optional)"), filters=[strip_text])
     language = SelectField(_la("Language of their SMS"), choices=[SelectChoice("", _la("Kiosk default")), *[
         SelectChoice(code, LANGUAGE_NAMES.get(code, code)) for code in i18n.LANGUAGES]])
+    # Offered only where there are several locations (with_locations); none ticked: every location.
+    locations = SelectMultipleField(_la("Locations"), coerce=int, choices=[], option_widget=CheckboxInput())
+
+    def with_locations(self, choices):
+        """Offer these (id, name) locations; without them the field is left out of the form."""
+        if choices:
+            self.locations.choices = list(choices)
+        else:
+            del self.locations
+        return self
 
     def _directory_rule(self, field):
         try:

@@ -82,11 +82,16 @@ def give(db, *, name, email, school, policy_version):
 _COLUMNS = "id, school, name, email, purpose, policy_version, given_at, expires_at, key"
 
 
-def list_consents(db):
-    """Every consent that has not expired, by school, then name."""
-    rows = db.query(f"SELECT {_COLUMNS} FROM consents WHERE expires_at > ? ORDER BY school, name",  # noqa: S608
-                    [timestamp()])
+def list_consents(db, *, location_id=None):
+    """Every consent that has not expired (given at one location, for its admin), by school, then name."""
+    rows = db.query(f"SELECT {_COLUMNS} FROM consents WHERE expires_at > ? "  # noqa: S608
+                    "AND (? IS NULL OR location_id = ?) ORDER BY school, name", [timestamp(), location_id, location_id])
     return [Consent(**row) for row in rows]
+
+
+def location_of(db, consent_id):
+    """The location a consent was given at (its school visit's), or None for no such consent."""
+    return store.query_value(db, "SELECT location_id FROM consents WHERE id = ?", [consent_id])
 
 
 def withdraw(db, consent_id):
@@ -115,9 +120,10 @@ def consent_for_token(db, token):
     return Consent(**row) if row else None
 
 
-def export_consents(db, stream, link_for):
-    """Write every unexpired consent as safe CSV (R28); `link_for(consent)` gives its withdrawal link."""
-    consents = list_consents(db)
+def export_consents(db, stream, link_for, *, location_id=None):
+    """Write every unexpired consent (of one location) as safe CSV (R28); `link_for(consent)` gives its withdrawal
+    link."""
+    consents = list_consents(db, location_id=location_id)
     rows = ([c.school, c.name, c.email, c.purpose, c.policy_version, c.given_at, c.expires_at, link_for(c)]
             for c in consents)
     write_csv(rows, EXPORT_COLUMNS, stream)

@@ -7,7 +7,7 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, Optional, ValidationError
 
-from kiosk.admin.forms import AdminForm, strip_text, too_long
+from kiosk.admin.forms import AdminForm, offer_locations, strip_text, too_long
 from kiosk.i18n import admin_lazy_gettext as _la
 from kiosk.phone import InvalidPhoneError, PhoneNumber
 from kiosk.schools import consent
@@ -32,6 +32,10 @@ class SchoolVisitForm(AdminForm):
     teacher_phone = StringField(_la("Teacher’s mobile number (optional)"), filters=[strip_text])
     roster = FileField(_la("Roster file"))
     pasted = TextAreaField(_la("Or paste a list of names, one per line"), filters=[strip_text])
+
+    def at_locations(self, locations):
+        offer_locations(self.location_id, locations)
+        return self
 
     def validate_visit_date(self, field):
         # A date past next year would also overflow the purge time (the day after 9999-12-31 does not exist).

@@ -23,7 +23,7 @@ from kiosk.messaging.texts import reception_messages, unannounced_alert
 from kiosk.settings import reception_phone, setting
 from kiosk.spreadsheet import LineProblem, SpreadsheetError, read_table
 from kiosk.text import cell_text
-from kiosk.walkin.checkin import create_visit
+from kiosk.walkin.checkin import create_visit, sms_place
 
 PREVIEW_MINUTES = 15
 NAME_MAX_LENGTH = 100
@@ -205,19 +205,21 @@ class SchoolVisit:
     teacher_phone: str | None = field(default=None, repr=False)
     people: int = 0
     arrived: int = 0
+    location_id: int = 1
 
 
 _VISITS = """
-    SELECT v.id, v.school, v.visit_date, v.host_id, v.arrival_time, v.teacher_phone,
+    SELECT v.id, v.school, v.visit_date, v.host_id, v.arrival_time, v.teacher_phone, v.location_id,
            (SELECT count(*) FROM school_people p WHERE p.visit_id = v.id) AS people,
            (SELECT count(*) FROM school_people p WHERE p.visit_id = v.id AND p.arrived_at IS NOT NULL) AS arrived
     FROM school_visits v WHERE v.expires_at > ?
 """
 
 
-def list_visits(db):
-    """Every visit that has not expired, the soonest first."""
-    rows = db.query(_VISITS + " ORDER BY v.visit_date, v.arrival_time, v.school", [timestamp()])
+def list_visits(db, *, location_id=None):
+    """Every visit that has not expired (at one location, for its admin), the soonest first."""
+    rows = db.query(_VISITS + " AND (? IS NULL OR v.location_id = ?) ORDER BY v.visit_date, v.arrival_time, v.school",
+                    [timestamp(), location_id, location_id])
     return [SchoolVisit(**row) for row in rows]
 
 
@@ -340,7 +342,7 @@ def _record_group(db, visit, member_ids, kiosk_id):
         if not to:
             return None, record_id
         with force_locale(i18n.host_locale(host)):  # the host's directory language; reception's default
-            host_text = _host_text(visit, new, earlier)
+            host_text = _host_text(visit, new, earlier, sms_place(db))
         host_message = OutgoingSms(record_id, "host", to, host_text, notify.create_message(db, record_id, "host"))
         confirmation = _teacher_confirmation(db, visit, record_id, new + earlier, host)
     escalation = fallback = None
@@ -358,12 +360,16 @@ def _teacher_confirmation(db, visit, record_id, arrived, host):
                                       reception_told=_teacher_text(visit, arrived, None))
 
 
-def _host_text(visit, new, earlier):
+def _host_text(visit, new, earlier, place):
     total = visit.people
     if earlier:
         return ngettext("%(school)s: %(num)d more has arrived (%(arrived)d of %(total)d).",
                         "%(school)s: %(num)d more have arrived (%(arrived)d of %(total)d).",
                         new, school=visit.school, arrived=new + earlier, total=total)
+    if place:  # with several locations, the first SMS says at which one
+        return ngettext("%(school)s: %(num)d of %(total)d has arrived at reception in %(location)s.",
+                        "%(school)s: %(num)d of %(total)d have arrived at reception in %(location)s.",
+                        new, school=visit.school, total=total, location=place)
     return ngettext("%(school)s: %(num)d of %(total)d has arrived at reception.",
                     "%(school)s: %(num)d of %(total)d have arrived at reception.",
                     new, school=visit.school, total=total)

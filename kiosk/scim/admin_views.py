@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 from wtforms import StringField
 from wtforms.validators import DataRequired
 
+from kiosk.admin import scope
 from kiosk.admin.forms import AdminForm, strip_text, too_long
 from kiosk.db import get_db, query_one
 from kiosk.i18n import admin_gettext as _a
@@ -17,6 +18,7 @@ from kiosk.scim import tokens
 from kiosk.web import public_url
 
 bp = Blueprint("directory_sync", __name__)
+bp.before_request(scope.require_everywhere)  # the directory sync spans every location
 
 
 class TokenForm(AdminForm):

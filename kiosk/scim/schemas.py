@@ -102,9 +102,16 @@ SCHEMAS = {
         _attribute("active", "boolean", description="Whether the host is shown on the kiosk."),
         _multi_valued("emails", "E-mail addresses", ["work", "home", "other"]),
         _multi_valued("phoneNumbers", "Phone numbers", ["work", "mobile", "home", "other"]),
+        _attribute("addresses", "complex", multi=True, description="Addresses: the work address's locality names "
+                   "the host's location (an office of the installation).", sub=[
+            _attribute("locality", description="The city: a location's name places the host there."),
+            _attribute("type", canonical=["work", "home", "other"], description="A label for its function."),
+        ]),
     ]),
     ENTERPRISE_USER_SCHEMA: _schema(ENTERPRISE_USER_SCHEMA, "EnterpriseUser", "Enterprise User", [
         _attribute("department", description="The host's department, shown and searched on the kiosk."),
+        _attribute("division", description="A location's name places the host there, when the work address "
+                   "names none."),
     ]),
 }
 

@@ -3,7 +3,9 @@
 A User is a host of the directory. What the kiosk keeps of it is the host's name, mobile number, department, e-mail
 address and SMS language, plus what the provider matches and compares it on (id, userName, externalId, the name's
 parts, active). Everything else a provider sends (titles, addresses, managers, other numbers) is read, used to pick
-what is kept, and dropped: a host's home number is never stored (R33).
+what is kept, and dropped: a host's home number is never stored (R33). The work address's city (locality), else the
+enterprise division, places the host at the location of that name (issue 16); one naming no location, or none,
+leaves the host at every location. Only the location is kept, never the address.
 
 Parsing, PATCH and attribute selection are scim2-models'; the rules for a host's fields are the import's
 (kiosk/hosts/directory.py), so a number Entra sends is read exactly as the same number in a spreadsheet.
@@ -16,6 +18,7 @@ from typing import Annotated, Any, cast
 
 from pydantic import ValidationError
 from scim2_models import (
+    Address,
     Context,
     Email,
     Error,
@@ -38,17 +41,19 @@ from scim2_models.urn import URN
 from sqlite_utils import Database
 
 from kiosk.db import parse_timestamp
-from kiosk.hosts import directory
+from kiosk.hosts import directory, memberships
 from kiosk.scim import filters, schemas
 from kiosk.scim.errors import PREFIX
 from kiosk.text import TextError
 
 
 class Department(Extension):
-    """The one attribute of the enterprise extension (RFC 7643 §4.3) the kiosk keeps."""
+    """The attributes of the enterprise extension (RFC 7643 §4.3) the kiosk reads: the department, kept, and the
+    division, which may name the host's location."""
 
     __schema__ = URN(schemas.ENTERPRISE_USER_SCHEMA)
     department: str | None = None
+    division: str | None = None
 
 
 class HostUser(Resource[Department]):
@@ -63,6 +68,7 @@ class HostUser(Resource[Department]):
     active: bool | None = None
     emails: list[Email] | None = None
     phone_numbers: list[PhoneNumber] | None = None
+    addresses: list[Address] | None = None
 
 
 UserResource = HostUser
@@ -140,8 +146,10 @@ def delete_user(db: Database, scim_id: str) -> int:
 
 
 def _save(db: Database, scim_id: str, user: UserResource, *, region: str) -> UserResource:
+    fields = host_fields(user, region=region)
+    place = memberships.ids_by_name(db).get((fields.pop("location_name") or "").strip().casefold())
     try:
-        directory.save_managed_host(db, {"scim_id": scim_id, **host_fields(user, region=region)})
+        directory.save_managed_host(db, {"scim_id": scim_id, **fields, "locations": [place] if place else []})
     except directory.HostConflictError:
         raise UniquenessException(detail="Another user has this userName.") from None
     return get_user(db, scim_id)
@@ -173,6 +181,7 @@ def host_fields(user: UserResource, *, region: str) -> dict[str, Any]:
         "family_name": name.family_name,
         "formatted_name": name.formatted,
         "scim_active": user.active,
+        "location_name": _work_locality(user.addresses or []) or (department.division if department else None),
     }
 
 
@@ -199,6 +208,14 @@ def _mobile(numbers: Iterable[PhoneNumber]) -> str | None:
     return chosen.value if chosen else None
 
 
+def _work_locality(addresses: Iterable[Address]) -> str | None:
+    """The city of the work address, else of the primary address (a home address never places a host)."""
+    addresses = [address for address in addresses if address.locality]
+    chosen = (next((a for a in addresses if str(a.type or "").casefold() == "work"), None)
+              or next((a for a in addresses if a.primary and str(a.type or "").casefold() != "home"), None))
+    return chosen.locality if chosen else None
+
+
 def _work_email(emails: Iterable[Email]) -> str | None:
     """The primary address, else the work address, else the first."""
     emails = [email for email in emails if email.value]
@@ -221,6 +238,7 @@ def to_resource(row: dict[str, Any]) -> UserResource:
         emails=[Email(value=row["email"], type=Email.Type.work, primary=True)] if row["email"] else None,
         phone_numbers=([PhoneNumber(value=row["phone"], type=PhoneNumber.Type.mobile, primary=True)]
                        if row["phone"] else None),
+        addresses=[Address(locality=row["location_name"], type=Address.Type.work)] if row["location_name"] else None,
         meta=Meta(resource_type="User", created=parse_timestamp(row["created_at"]),
                   last_modified=parse_timestamp(row["updated_at"]), location=f"{PREFIX}/Users/{row['scim_id']}"),
     )

@@ -96,7 +96,7 @@ def register(db: Database, checkin: CheckIn, *, kiosk_id: int | None = None) -> 
     """Record the visit without any personal data and start the SMS; returns the visit id at once."""
     visit_id = secrets.token_urlsafe(16)
     reception = reception_phone()
-    host_message = _host_message(visit_id, checkin, reception, place=_place(db))
+    host_message = _host_message(visit_id, checkin, reception, place=sms_place(db))
     with force_locale(i18n.default_locale()):  # the budget notice it may send goes to reception
         visitor_sms = checkin.texts_visitor and abuse.allow_visitor_sms(db, reception)
     with store.write_transaction(db):
@@ -140,8 +140,8 @@ def asks_reply(checkin: CheckIn) -> bool:
     return checkin.host is not None and inbound.replies_enabled()
 
 
-def _place(db: Database) -> str | None:
-    """The location an SMS names: the tablet's, when the installation has more than one (issue 16)."""
+def sms_place(db: Database) -> str | None:
+    """The location a host's SMS names: the tablet's, when the installation has more than one (issue 16)."""
     location = locations.current()
     return location.name if location is not None and locations.several(db) else None
 

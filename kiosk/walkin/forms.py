@@ -11,7 +11,8 @@ from wtforms.validators import DataRequired, ValidationError
 
 from kiosk.db import get_db
 from kiosk.devices import pairing as devices
-from kiosk.hosts.directory import Host, get_host, host_named
+from kiosk.hosts.directory import Host, get_host, host_named, offered_at
+from kiosk.locations import locations
 from kiosk.phone import InvalidPhoneError, PhoneNumber
 from kiosk.settings import setting
 from kiosk.walkin.checkin import CheckIn
@@ -64,10 +65,13 @@ class CheckinForm(FlaskForm):
         self.host = None
         if self.host_id.data == RECEPTION and setting("RECEPTION_PHONE"):
             return
+        here = locations.current()
         if self.host_id.data and self.host_id.data.isdigit():
             self.host = get_host(get_db(), int(self.host_id.data))
         elif not self.host_id.data and field.data:
-            self.host = host_named(get_db(), field.data)  # typed in full without choosing from the list
+            self.host = host_named(get_db(), field.data, location=here)  # typed in full, not chosen from the list
+        if self.host is not None and not offered_at(get_db(), self.host.id, here):
+            self.host = None  # another location's host, at a tablet that offers only its own
         if self.host is None:
             raise ValidationError(_l("Choose the person you are visiting from the list."))
 

@@ -4,15 +4,14 @@ search and live status as on the tablet, laid out for a phone and in the phone's
 A phone without a valid pass (kiosk/walkin/phone.py) sees one page: "Scan the code on the tablet again".
 """
 
-from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from kiosk.db import get_db
-from kiosk.hosts.directory import search_hosts
 from kiosk.locations import locations
 from kiosk.messaging import sweeper
 from kiosk.walkin import checkin, phone
-from kiosk.walkin.views import CheckinPage, checkin_page, next_turn
+from kiosk.walkin.views import CheckinPage, checkin_page, host_suggestions, next_turn
 
 bp = Blueprint("phone", __name__)
 
@@ -55,10 +54,7 @@ def checkin_form() -> ResponseReturnValue:
 @bp.get("/hosts")
 def hosts() -> ResponseReturnValue:
     phone.current_pass(get_db())
-    query = request.args.get("q", "")[:100]
-    if len(query.strip()) < current_app.config["SEARCH_MIN_CHARS"]:
-        return jsonify([])
-    return jsonify(search_hosts(get_db(), query, limit=current_app.config["SEARCH_LIMIT"]))
+    return host_suggestions()
 
 
 @bp.get("/visits/<visit_id>")

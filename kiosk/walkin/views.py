@@ -126,15 +126,32 @@ def offline() -> Response:
     return response
 
 
-# The unpaired page wears the brand too.
+# The unpaired page wears the brand too: the installation's logo.
 @bp.get("/logo")
 @open_to_unpaired
 def logo() -> Response:
-    """The office's logo (KIOSK_LOGO_FILE), served from this server so the page loads nothing from elsewhere."""
-    path = current_app.config["LOGO_FILE"] or abort(404)
-    response = send_file(Path(path).resolve(), mimetype=LOGO_TYPES[Path(path).suffix.lower()])
+    """The logo of the tablet's location (kiosk/locations), else the office's (KIOSK_LOGO_FILE), served from this
+    server so the page loads nothing from elsewhere. An uploaded SVG was checked for scripts and references
+    (locations/logos.py); its own CSP keeps anything in it from running or loading, should it be opened directly."""
+    device = devices.device_for_token(get_db(), request.cookies.get(current_app.config["DEVICE_COOKIE_NAME"]))
+    own = locations.logo(get_db(), device.location_id) if device is not None else None
+    if own is not None:
+        response = current_app.response_class(own.data, mimetype=own.mimetype)
+        response.add_etag()
+        response.make_conditional(request)
+    else:
+        path = current_app.config["LOGO_FILE"] or abort(404)
+        response = send_file(Path(path).resolve(), mimetype=LOGO_TYPES[Path(path).suffix.lower()])
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
     response.headers["Cache-Control"] = "no-cache"
     return response
+
+
+@bp.app_template_global()
+def has_logo() -> bool:
+    """Whether the kiosk's header shows a logo (logo()): the current location's own, or the office's file."""
+    location = locations.current()
+    return (location is not None and location.has_logo) or bool(current_app.config["LOGO_FILE"])
 
 
 @bp.get("/brand.css")
@@ -297,7 +314,13 @@ def visit_status(visit_id: str) -> ResponseReturnValue:
 
 @bp.get("/hosts")
 def hosts() -> ResponseReturnValue:
+    return host_suggestions()
+
+
+def host_suggestions() -> ResponseReturnValue:
+    """The type-ahead's hosts for ?q= (tablet and phone alike): the location's own first, or only them."""
     query = request.args.get("q", "")[:100]
     if len(query.strip()) < current_app.config["SEARCH_MIN_CHARS"]:
         return jsonify([])
-    return jsonify(search_hosts(get_db(), query, limit=current_app.config["SEARCH_LIMIT"]))
+    return jsonify(search_hosts(get_db(), query, limit=current_app.config["SEARCH_LIMIT"],
+                                location=locations.current()))
