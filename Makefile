@@ -67,6 +67,7 @@ bench: $(VENV)/.dev
 	$(BIN)/python bench/xlsx_import.py
 	$(BIN)/python bench/scim.py
 	$(BIN)/python bench/replies.py
+	$(BIN)/python bench/locations.py
 
 # About twelve minutes: six faults side by side under gunicorn, with the default SMS timings (bench/README.md).
 faults: $(VENV)/.dev

@@ -23,7 +23,7 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.run import DEPARTMENTS, FIRST, LAST, free_port, measure_search, surnames  # noqa: E402
+from bench.run import DEPARTMENTS, FIRST, LAST, free_port, measure_search, surnames, typo_queries  # noqa: E402
 from kiosk import create_app  # noqa: E402
 from kiosk.db import get_db, timestamp  # noqa: E402
 from kiosk.devices import pairing  # noqa: E402
@@ -43,6 +43,7 @@ def build(path, args, rng):
         db["locations"].insert_all([{"id": i, "name": f"Office {i}", "hosts_only": i % 2, "created_at": now}
                                     for i in range(2, args.locations + 1)])
         last_names = LAST + surnames(rng)
+        args.last_names = last_names
         hosts, memberships = [], []
         for i in range(1, args.hosts + 1):
             name = f"{rng.choice(FIRST)} {rng.choice(last_names)}"
@@ -104,6 +105,8 @@ def main():
                 time.sleep(0.1)
         for kind, credential in credentials.items():
             results[kind] = measure_search(url, args.requests, rng, credential)
+            typos = typo_queries(rng, args.requests, args.last_names)
+            results[f"{kind}, one typo"] = measure_search(url, args.requests, rng, credential, typed=typos)
         session = requests.Session()
         session.cookies.set("kiosk_device", next(iter(credentials.values())))
         weight = page_weight(session, url)

@@ -70,6 +70,14 @@ def test_a_location_that_offers_only_its_own_hosts_hides_the_others(db, places, 
     assert names(directory.search_hosts(db, "karri", limit=10, location=only)) == ["Karin Bergen"]  # typo search too
 
 
+def test_another_location_s_host_brings_no_typo_guesses_where_only_its_own_are_offered(db, places, hosts):
+    # "karl" is Karl Oslo, not a typo: Bergen's tablet shows nothing rather than guess Karin (one letter off).
+    only = replace(places[1], hosts_only=True)
+    assert names(directory.search_hosts(db, "karl", limit=10, location=only)) == []
+    guesses = names(directory.search_hosts(db, "karli", limit=10, location=only))  # a typo: guesses, its own only
+    assert "Karin Bergen" in guesses and set(guesses) <= {"Karin Bergen", "Karoline Overalt"}
+
+
 def test_a_name_typed_in_full_finds_the_location_s_namesake(db, places):
     oslo, bergen = places
     in_oslo = create_host(db, name="Ola Hansen", phone="+4741000011").id

@@ -81,8 +81,11 @@ def search_hosts(db, query, *, limit, location=None):
     words = _TOKEN.findall(fold(query))
     if not words:
         return []
-    found = _matching(db, [[word] for word in words], limit, location)
-    if not found:
+    typed = [[word] for word in words]
+    found = _matching(db, typed, limit, location)
+    # A typo is looked for only when no host at all has these words: not for another location's host at a tablet
+    # that offers only its own (the typo search would then read every match at every location, for nothing).
+    if not found and not (location is not None and location.hosts_only and _matching(db, typed, 1)):
         found = _matching(db, [[word, *_near_words(db, word)] for word in words], limit, location)
     return [host for _, host in sorted(found, key=lambda pair: (not pair[0], fold(pair[1]["name"])))]
 
