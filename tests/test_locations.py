@@ -81,6 +81,33 @@ def test_an_upgraded_office_becomes_one_location_carrying_its_settings(tmp_path)
     assert new["settings"].count == 2
 
 
+def test_upgrading_a_database_with_locations_gives_its_visits_their_tablets_location(tmp_path):
+    # A database made by main before m014 (the first slice of issue 16): two locations, a tablet at the second.
+    path = tmp_path / "kiosk.db"
+    old = sqlite_utils.Database(path)
+    migrations.apply(old, stop_before="m014_location_scopes")
+    old["locations"].insert({"id": 2, "name": "Bergen", "created_at": "2026"})
+    old["devices"].insert_all([{"id": 7, "name": "Lobby", "token_hash": "x" * 64, "created_at": "2026",
+                                "location_id": 1},
+                               {"id": 8, "name": "Bryggen", "token_hash": "y" * 64, "created_at": "2026",
+                                "location_id": 2}])
+    old["visits"].insert_all([{"id": "a", "kiosk_id": "7", "created_at": "2026", "expires_at": "2100"},
+                              {"id": "b", "kiosk_id": "8", "created_at": "2026", "expires_at": "2100"},
+                              {"id": "c", "kiosk_id": None, "created_at": "2026", "expires_at": "2100"}])
+    old["refusals"].insert_all([{"hour": "2026-12-03T09", "reason": "too_fast", "count": 3},
+                                {"hour": "2026-12-03T09", "reason": "honeypot", "count": 1}])
+    old["admins"].insert({"id": 1, "username": "ana", "password_hash": "h", "created_at": "2026"})
+    old.close()
+
+    new = sqlite_utils.Database(path)
+    migrations.apply(new)
+    assert dict(new.execute("SELECT id, location_id FROM visits").fetchall()) == {"a": 1, "b": 2, "c": 1}
+    assert sorted(new.execute("SELECT hour, reason, location_id, count FROM refusals").fetchall()) == [
+        ("2026-12-03T09", "honeypot", 1, 1), ("2026-12-03T09", "too_fast", 1, 3)]
+    assert new.execute("SELECT location_id FROM admins").fetchone() == (None,)  # an installation admin, as before
+    assert new.execute("SELECT hosts_only, logo FROM locations WHERE id = 2").fetchone() == (0, None)
+
+
 def test_an_upgraded_tablet_shows_what_it_showed_before(app, db, client):
     db["settings"].insert({"key": "COMPANY_NAME", "value": '"Fjord AS"', "updated_at": "2026"})
     assert get_page(client, "/kiosk/").select_one("h1").text == "Welcome to Fjord AS"
