@@ -10,6 +10,7 @@ import pytest
 from kiosk.db import get_db
 from kiosk.devices import pairing as devices
 from kiosk.hosts.directory import save_managed_host
+from kiosk.locations import locations
 from kiosk.schools import visits as schools
 from tests.browser import (
     KARI,
@@ -174,6 +175,17 @@ def admin_screens(page, live):
         page.locator("main form button[type=submit]").last.click()
     expect(page.locator("#new-token")).to_be_visible()
     yield "directory sync with a new token"
+    with live.app_context():  # issue 16: the pages' location choices, shown once there are several
+        bergen = locations.save_location(get_db(), None, {"name": "Bergen"})
+    for path, screen in [("/admin/hosts", "hosts with their locations"),
+                         ("/admin/hosts/new", "host form with locations"),
+                         ("/admin/statistics", "statistics with a location choice"),
+                         (f"/admin/statistics?location={bergen}", "statistics of one location"),
+                         ("/admin/audit", "audit log with locations"), (f"/admin/locations/{bergen}", "location form"),
+                         (f"/admin/locations/{bergen}/delete", "deleting a location"),
+                         ("/admin/locations/1/delete", "a location that cannot be deleted")]:
+        page.goto(f"{live.url}{path}")
+        yield screen
 
 
 def test_admin_screens_have_no_axe_violations(browser, admin, live, visit_id):
