@@ -14,7 +14,6 @@ import argparse
 import os
 import random
 import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,13 +22,12 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.run import DEPARTMENTS, FIRST, LAST, free_port, measure_search, surnames, typo_queries  # noqa: E402
+from bench.run import DEPARTMENTS, FIRST, LAST, gunicorn, measure_search, surnames, typo_queries  # noqa: E402
 from kiosk import create_app  # noqa: E402
 from kiosk.db import get_db, timestamp  # noqa: E402
 from kiosk.devices import pairing  # noqa: E402
 from kiosk.hosts.directory import search_key  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
 # What a page loads: stylesheets, icons and the manifest (<link>), scripts and images; not the pages it links to.
 ASSET = re.compile(r'<(?:link|script|img)\b[^>]*?\s(?:href|src)="(/[^"]+)"')
 
@@ -90,19 +88,8 @@ def main():
     env = {**{k: v for k, v in os.environ.items() if not k.startswith(("KIOSK_", "TWILIO_"))},
            "KIOSK_DATABASE": str(work / "kiosk.db"), "KIOSK_SECRET_KEY": "bench", "KIOSK_SMS_BACKEND": "fake",
            "KIOSK_LOG_LEVEL": "WARNING", "KIOSK_COOKIE_SECURE": "0"}
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:app"],
-                              cwd=ROOT, env={**env, "KIOSK_BIND": f"127.0.0.1:{port}"},
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
     results = {}
-    try:
-        for _ in range(100):
-            try:
-                requests.get(f"{url}/healthz", timeout=1)
-                break
-            except requests.RequestException:  # not listening yet
-                time.sleep(0.1)
+    with gunicorn(env) as url:
         for kind, credential in credentials.items():
             results[kind] = measure_search(url, args.requests, rng, credential)
             typos = typo_queries(rng, args.requests, args.last_names)
@@ -110,9 +97,6 @@ def main():
         session = requests.Session()
         session.cookies.set("kiosk_device", next(iter(credentials.values())))
         weight = page_weight(session, url)
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
 
     print(f"{args.locations} locations, {args.tablets} tablets, {args.hosts:,} hosts (database built in "
           f"{built:.0f} s), gunicorn 2 workers, 1 client on loopback")

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import requests
@@ -113,6 +114,28 @@ def typo_queries(rng, n, words):
     return out
 
 
+@contextmanager
+def gunicorn(env):
+    """The app under gunicorn (gunicorn.conf.py: 2 workers) with `env`, on a free port, until the block ends; yields
+    its URL once it answers /healthz."""
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:app"],
+                              cwd=ROOT, env={**env, "KIOSK_BIND": f"127.0.0.1:{port}"},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                requests.get(f"{url}/healthz", timeout=1)
+                break
+            except requests.RequestException:  # not listening yet, or busy starting
+                time.sleep(0.1)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -196,25 +219,11 @@ def main():
     }
 
     credential = pair_tablet(env)
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:app"],
-                              cwd=ROOT, env={**env, "KIOSK_BIND": f"127.0.0.1:{port}"},
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                requests.get(f"{url}/healthz", timeout=1)
-                break
-            except requests.RequestException:  # not listening yet, or busy starting
-                time.sleep(0.1)
+    with gunicorn(env) as url:
         health, search, mean_results = measure_search(url, args.requests, rng, credential)
         typo_health, typo, typo_results = measure_search(
             url, args.requests, rng, credential, typed=typo_queries(rng, args.requests, LAST + more_surnames))
         checkin = measure_checkin(url, args.checkins, credential)
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
 
     print(f"| figure ({args.hosts:,} hosts, gunicorn 2 workers, 1 client on loopback) | p50 ms | p99 ms | mean ms |")
     print("|---|---|---|---|")

@@ -12,7 +12,6 @@ Prints figures as a Markdown table; bench/README.md records them. Never part of 
 import argparse
 import os
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,7 +21,7 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.run import FIRST, LAST, free_port, percentiles  # noqa: E402
+from bench.run import FIRST, LAST, gunicorn, percentiles  # noqa: E402
 from kiosk import create_app  # noqa: E402
 from kiosk.db import get_db, timestamp  # noqa: E402
 from kiosk.hosts.directory import search_key  # noqa: E402
@@ -75,22 +74,11 @@ def main():
     env = {**{k: v for k, v in os.environ.items() if not k.startswith(("KIOSK_", "TWILIO_"))},
            "KIOSK_DATABASE": str(work / "kiosk.db"), "KIOSK_SECRET_KEY": "bench", "KIOSK_SMS_BACKEND": "fake",
            "KIOSK_LOG_LEVEL": "WARNING", "KIOSK_COOKIE_SECURE": "0"}
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:app"],
-                              cwd=ROOT, env={**env, "KIOSK_BIND": f"127.0.0.1:{port}"},
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    scim = f"{url}/scim/v2"
     session = requests.Session()
     session.headers.update({"Authorization": f"Bearer {token}", "Content-Type": "application/scim+json"})
     samples = {name: [] for name in ("health", "lookup", "get", "patch", "create", "scan")}
-    try:
-        for _ in range(100):
-            try:
-                requests.get(f"{url}/healthz", timeout=1)
-                break
-            except requests.RequestException:  # not listening yet
-                time.sleep(0.1)
+    with gunicorn(env) as url:
+        scim = f"{url}/scim/v2"
         for i in range(args.requests):
             user_name, _ = rng.choice(users)
             samples["health"].append(timed(session, "GET", f"{url}/healthz")[0])
@@ -109,9 +97,6 @@ def main():
             _, name = rng.choice(users)
             samples["scan"].append(timed(session, "GET", f"{scim}/Users",
                                          params={"filter": f'displayName eq "{name}"'})[0])
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
 
     print(f"| figure ({args.hosts:,} synced hosts, gunicorn 2 workers, 1 client on loopback) | p50 ms | p99 ms |"
           " mean ms |")
