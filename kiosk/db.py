@@ -501,3 +501,11 @@ def m014_location_scopes(db: Database) -> None:
     db.table("consents").add_column("location_id", int, not_null_default=1)
     db.table("refusals").add_column("location_id", int, not_null_default=1)
     db.table("refusals").transform(pk=("hour", "reason", "location_id"))
+
+
+@migrations()
+def m015_alert_locations(db: Database) -> None:
+    """Issue 16: an alert raised for one location's tablet or visit (a used-up budget, a visitor nobody was told of)
+    names that location, so its admins see it and other locations' admins do not; NULL: the whole installation's
+    (the SMS provider's configuration, say). No personal data."""
+    db.table("alerts").add_column("location_id", int)

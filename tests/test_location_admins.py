@@ -5,10 +5,11 @@ The audit log records the location an action touched."""
 
 import pytest
 
+from kiosk.admin import audit
 from kiosk.devices import pairing
 from kiosk.locations import locations
 from kiosk.schools import consent
-from tests.helpers import admin_client, create_host, create_school_visit, csrf_token, get_page
+from tests.helpers import admin_client, create_host, create_school_visit, csrf_token, drain, get_page, register_visit
 
 
 @pytest.fixture
@@ -148,3 +149,38 @@ def test_a_location_admin_s_audit_log_holds_their_location_s_events_only(app, be
                get_page(bergen_admin, "/admin/audit").select("#audit-events tbody tr")]
     assert actions and all(row[-1] == "Bergen" for row in actions)
     assert any(row[2] == "tablet renamed" for row in actions)
+
+
+# Alerts
+
+
+def raise_at(app, db, location_id, message):
+    with app.test_request_context(), locations.at(locations.get_location(db, location_id)):
+        audit.raise_alert(db, "sms_budget", message)
+    return db.execute("SELECT max(id) FROM alerts").fetchone()[0]
+
+
+def test_a_location_admin_sees_and_resolves_their_location_s_alerts_only(app, db, bergen, bergen_admin):
+    mine = raise_at(app, db, bergen, "Bergen's budget is used up.")
+    oslo = raise_at(app, db, 1, "Oslo's budget is used up.")
+    with app.test_request_context():
+        audit.raise_alert(db, "sms_provider", "The SMS provider refused a message.")  # the installation's
+    page = get_page(bergen_admin, "/admin/hosts").text
+    assert "Bergen's budget" in page and "Oslo's budget" not in page and "SMS provider" not in page
+    everything = get_page(admin_client(app), "/admin/hosts").text
+    assert all(text in everything for text in ("Bergen's budget", "Oslo's budget", "SMS provider"))
+    assert post(bergen_admin, f"/admin/alerts/{oslo}/resolve").status_code == 404
+    assert post(bergen_admin, f"/admin/alerts/{mine}/resolve").status_code == 302
+    assert [row[0] for row in db.execute("SELECT id FROM alerts WHERE resolved_at IS NULL ORDER BY id")] == [oslo,
+                                                                                                            oslo + 1]
+
+
+def test_an_alert_from_a_sms_thread_names_the_visit_s_location(app, db, bergen, host, sms):
+    sms.fail(to=host.phone, code=21211)
+    sms.fail(to="+4741000000", code=21610)  # reception (TEST_CONFIG): nobody can be told
+    with app.app_context():
+        code = pairing.create_pairing_code(db, "Bryggen", location_id=bergen)
+        device = pairing.pair(db, code.code)[0]
+    register_visit(app, db, host, kiosk_id=device.id)
+    drain(app)
+    assert db.execute("SELECT kind, location_id FROM alerts").fetchall() == [("visitor_unannounced", bergen)]

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 from flask import g, has_app_context
 
-from kiosk.db import timestamp
+from kiosk.db import query_value, timestamp
+from kiosk.locations import locations
 
 logger = logging.getLogger("kiosk.admin.audit")
 
@@ -72,14 +73,24 @@ def latest(db, limit=LATEST, *, location_id=None):
 
 
 def raise_alert(db, kind, message):
-    """Show `message` to every admin until one resolves it. It must hold no visitor's name or number."""
-    db.execute("INSERT INTO alerts (at, kind, message) VALUES (?, ?, ?)", [timestamp(), kind, message])
+    """Show `message` to the admins until one resolves it: to those of the location the app works for (a tablet's,
+    a visit's), or with none, to the installation's. It must hold no visitor's name or number."""
+    location = locations.current() if has_app_context() else None
+    db.execute("INSERT INTO alerts (at, kind, message, location_id) VALUES (?, ?, ?, ?)",
+               [timestamp(), kind, message, location.id if location is not None else None])
     logger.warning("ALERT %s: %s", kind, message)
 
 
-def open_alerts(db):
-    rows = db.query("SELECT id, at, kind, message FROM alerts WHERE resolved_at IS NULL ORDER BY id DESC")
+def open_alerts(db, *, location_id=None):
+    """The open alerts, newest first: every one, or (for a location admin) those of one location."""
+    rows = db.query("SELECT id, at, kind, message FROM alerts WHERE resolved_at IS NULL "
+                    "AND (? IS NULL OR location_id = ?) ORDER BY id DESC", [location_id, location_id])
     return [Alert(**row) for row in rows]
+
+
+def alert_location(db, alert_id):
+    """The location an alert was raised for (None: the installation's, or no such alert)."""
+    return query_value(db, "SELECT location_id FROM alerts WHERE id = ?", [alert_id])
 
 
 def resolve_alert(db, alert_id):

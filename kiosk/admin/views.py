@@ -48,7 +48,8 @@ def no_store(response):
 @bp.context_processor
 def admin_context():
     admin = g.get("admin")
-    return {"admin": admin, "alerts": audit.open_alerts(get_db()) if admin else [], "mask": mask}
+    alerts = audit.open_alerts(get_db(), location_id=scope.location_id()) if admin else []
+    return {"admin": admin, "alerts": alerts, "mask": mask}
 
 
 # Signing in and out
@@ -224,6 +225,7 @@ def audit_log():
 
 @bp.post("/alerts/<int:alert_id>/resolve")
 def resolve_alert(alert_id):
+    scope.require(audit.alert_location(get_db(), alert_id))
     if audit.resolve_alert(get_db(), alert_id):
         audit.record(get_db(), "alert_resolved", admin_id=g.admin.id, alert=alert_id)
     return redirect(_back_to(request.form.get("next")))

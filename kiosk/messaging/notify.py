@@ -26,6 +26,7 @@ from sqlite_utils import Database
 from kiosk import db as store
 from kiosk import metrics
 from kiosk.admin.audit import raise_alert
+from kiosk.locations import locations
 from kiosk.sms import SmsSendError
 
 logger = logging.getLogger("kiosk.messaging.notify")
@@ -385,7 +386,12 @@ class _Run:
             if self.alerted or not alert or self.dispatcher.stopping:
                 return
             self.alerted = True
-        write(lambda db: raise_alert(db, "visitor_unannounced", alert(db)))
+        write(lambda db: self._raise(db, alert))
+
+    def _raise(self, db: Database, alert: Callable[[Database], str]) -> None:
+        # On this thread no location is current: the visit's tablet's gives the alert its clock and its admins.
+        with locations.at(locations.of_visit(db, self.announcement.visit_id)):
+            raise_alert(db, "visitor_unannounced", alert(db))
 
     def abandon(self) -> None:
         """The worker is stopping while a thread of this visit is still stuck in a call: settle the rows from here
