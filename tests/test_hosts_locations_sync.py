@@ -5,12 +5,15 @@ make a location admin)."""
 import io
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kiosk.admin import accounts
 from kiosk.hosts import directory, memberships
 from kiosk.locations import locations
 from kiosk.scim import tokens
 from kiosk.spreadsheet import read_table
+from kiosk.text import TextError
 from tests.helpers import create_host
 
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -184,3 +187,15 @@ def test_an_admin_moves_to_a_location_and_back_to_the_whole_installation(runner,
     assert runner.invoke(args=["admin", "set-location", "ana"]).exit_code == 0
     assert accounts.authenticate(db, "ana", "a long enough password").location_id is None
     assert "There is no admin called bob" in runner.invoke(args=["admin", "set-location", "bob"]).output
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=60))
+def test_r38_any_location_cell_is_locations_or_a_plain_error(text):
+    places = {"oslo": 1, "bergen": 2, "oslo, aker brygge": 3}
+    try:
+        found = memberships.from_cell(text, places)
+    except TextError as e:
+        assert str(e).startswith("there is no location called ")
+    else:
+        assert set(found) <= {1, 2, 3} and found == sorted(set(found))
