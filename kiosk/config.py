@@ -112,6 +112,8 @@ SETTINGS = {
     "OIDC_CLIENT_SECRET": Setting(None, str),
     "OIDC_ADMIN_GROUP": Setting(None, str),
     "OIDC_ALLOWED_DOMAINS": Setting(None),
+    # Issue 16: groups (or app roles) that make an account an admin of one location: "Bergen=group-id; Oslo=…".
+    "OIDC_LOCATION_GROUPS": Setting(None),
     "OIDC_NAME": Setting(None, str),  # the sign-in button's "Sign in with ...", such as "Microsoft"
     "OIDC_SCOPES": Setting("openid email profile", str),  # Okta's org authorization server sends groups for "groups"
     "LOCAL_LOGIN": Setting(1, bool),
@@ -166,6 +168,7 @@ def _normalise(app: Flask) -> None:
     if isinstance(domains, str):
         domains = domains.split(",")
     cfg["OIDC_ALLOWED_DOMAINS"] = tuple(str(d).strip().lstrip("@").lower() for d in domains if str(d).strip())
+    cfg["OIDC_LOCATION_GROUPS"] = _location_groups(cfg["OIDC_LOCATION_GROUPS"])
     if not cfg["DATABASE"]:
         cfg["DATABASE"] = str(Path(app.instance_path) / "kiosk.db")
     if not cfg["SMS_BACKEND"]:
@@ -293,6 +296,15 @@ def _backup_problems(cfg: Config) -> Iterator[str]:
         yield problem
 
 
+def _location_groups(value: object) -> dict[str, str]:
+    """KIOSK_OIDC_LOCATION_GROUPS, "Bergen=group-id; Oslo=other-id", as {location name: group}; a dict is kept. A
+    pair without "=" keeps an empty group, which _sign_in_problems reports."""
+    if isinstance(value, Mapping):
+        return {str(name).strip(): str(group).strip() for name, group in value.items()}
+    pairs = (pair.partition("=") for pair in str(value or "").split(";") if pair.strip())
+    return {name.strip(): group.strip() for name, _, group in pairs}
+
+
 def oidc_configured(cfg: Mapping[str, Any]) -> bool:
     """True when OIDC sign-in is set up: the provider, the client id and its secret."""
     return all(cfg[key] for key in OIDC_REQUIRED)
@@ -307,8 +319,11 @@ def _sign_in_problems(cfg: Config) -> Iterator[str]:
                f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set.")
     if not all(_DOMAIN.fullmatch(domain) for domain in cfg["OIDC_ALLOWED_DOMAINS"]):
         yield "KIOSK_OIDC_ALLOWED_DOMAINS must list e-mail domains separated by commas, such as example.com,example.no."
+    if not all(name and group for name, group in cfg["OIDC_LOCATION_GROUPS"].items()):
+        yield ("KIOSK_OIDC_LOCATION_GROUPS must pair each location's name with a group, separated by semicolons, such "
+               "as: Bergen=kiosk-admins-bergen; Oslo=kiosk-admins-oslo.")
     if oidc_configured(cfg):
-        if not cfg["OIDC_ADMIN_GROUP"] and not cfg["OIDC_ALLOWED_DOMAINS"]:
+        if not cfg["OIDC_ADMIN_GROUP"] and not cfg["OIDC_ALLOWED_DOMAINS"] and not cfg["OIDC_LOCATION_GROUPS"]:
             yield ("OIDC sign-in is set up, but nobody may use it: set KIOSK_OIDC_ADMIN_GROUP (a group or app role "
                    "that admins have) or KIOSK_OIDC_ALLOWED_DOMAINS (e-mail domains whose accounts may enter).")
         if "openid" not in str(cfg["OIDC_SCOPES"]).split():

@@ -17,6 +17,7 @@ from kiosk import create_app
 from kiosk.admin import oidc
 from kiosk.config import ConfigError
 from kiosk.db import get_db
+from kiosk.locations import locations
 from tests.helpers import ADMIN_PASSWORD, create_admin, csrf_token, get_page, parse_page
 from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, GROUP, oidc_settings, running_provider
 
@@ -274,7 +275,7 @@ ENTRA = {"OIDC_ISSUER": "https://login.microsoftonline.com/tenant/v2.0", "OIDC_A
 ])
 def test_who_may_enter(cfg, claims, reason):
     if reason is None:
-        oidc.allowed(claims, cfg)
+        assert oidc.allowed(claims, cfg).location is None
     else:
         with pytest.raises(oidc.SignInRefused) as refused:
             oidc.allowed(claims, cfg)
@@ -553,3 +554,75 @@ def test_oidc_settings_come_from_the_environment_as_written(monkeypatch, tmp_pat
     assert (cfg["OIDC_CLIENT_ID"], cfg["OIDC_CLIENT_SECRET"]) == ("0123", "1e5")  # not JSON's 100000.0
     assert cfg["OIDC_ALLOWED_DOMAINS"] == ("firma.no", "x.no")
     assert cfg["LOCAL_LOGIN"] is False
+
+
+# Location admins by group (issue 16)
+
+PLACES = {**ENTRA, "OIDC_LOCATION_GROUPS": {"Bergen": "b-group", "Oslo": "o-group"}}
+
+
+@pytest.mark.parametrize("claims, admission, reason", [
+    ({"groups": ["b-group"]}, oidc.Admission("Bergen"), None),
+    ({"roles": ["o-group"]}, oidc.Admission("Oslo"), None),
+    ({"groups": ["b-group", "3f2a-group-id"]}, oidc.Admission(), None),  # the admin group: the whole installation
+    ({"groups": ["b-group", "o-group"]}, None, "SEVERAL_LOCATIONS"),
+    ({"groups": ["B-GROUP"]}, None, "NOT_ALLOWED"),
+    ({"_claim_names": {"groups": "src1"}}, None, "GROUPS_OVERAGE"),
+])
+def test_a_location_group_admits_an_admin_of_that_location(claims, admission, reason):
+    if reason is None:
+        assert oidc.allowed(claims, PLACES) == admission
+    else:
+        with pytest.raises(oidc.SignInRefused) as refused:
+            oidc.allowed(claims, PLACES)
+        assert refused.value.reason == reason
+
+
+def test_a_domain_admits_without_deciding_the_location():
+    cfg = {**GOOGLE, "OIDC_LOCATION_GROUPS": {"Bergen": "b-group"}}
+    assert oidc.allowed({"email": "kari@firma.no", "email_verified": True, "hd": "firma.no"}, cfg) == \
+        oidc.Admission(by_group=False)
+
+
+def location_app(make_app, provider, db_locations=("Bergen",), groups="Bergen=sales"):
+    app = make_app(**oidc_settings(provider, OIDC_LOCATION_GROUPS=groups))
+    with app.app_context():
+        for name in db_locations:
+            locations.save_location(get_db(), None, {"name": name})
+    return app
+
+
+def test_a_member_of_a_location_group_signs_in_as_that_location_s_admin(make_app, provider):
+    app = location_app(make_app, provider)
+    client = app.test_client()
+    assert oidc_sign_in(client, provider, "ola-22b8").status_code == 200
+    assert client.get("/admin/settings").status_code == 404  # not an installation admin
+    with app.app_context():
+        assert get_db().execute("SELECT location_id FROM admins").fetchone() == (2,)
+
+
+def test_the_groups_decide_the_location_at_every_sign_in(make_app, provider):
+    app = location_app(make_app, provider, groups="Bergen=velkommen-admins-of-bergen")
+    with app.app_context():
+        get_db().execute("INSERT INTO admins (username, password_hash, created_at, oidc_issuer, oidc_subject, "
+                         "location_id) VALUES ('kari (SSO)', '!', '2026', ?, 'kari-7f3a', 2)", [provider.issuer])
+    client = app.test_client()
+    assert oidc_sign_in(client, provider).status_code == 200  # Kari is in the admin group now
+    assert client.get("/admin/settings").status_code == 200
+    with app.app_context():
+        assert get_db().execute("SELECT location_id FROM admins").fetchone() == (None,)
+
+
+def test_a_location_group_naming_no_location_is_refused_in_plain_words(make_app, provider):
+    app = location_app(make_app, provider, db_locations=(), groups="Bergen=sales")
+    client = app.test_client()
+    response = oidc_sign_in(client, provider, "ola-22b8")
+    assert response.status_code == 403
+    assert problem(response).startswith("Your account’s group names a location this installation does not have.")
+    assert not signed_in(client)
+
+
+@pytest.mark.parametrize("value", ["Bergen", "=sales", "Bergen=; Oslo=x"])
+def test_location_groups_that_cannot_work_stop_the_start(make_app, value):
+    with pytest.raises(ConfigError, match="KIOSK_OIDC_LOCATION_GROUPS must pair"):
+        make_app(OIDC_LOCATION_GROUPS=value)

@@ -170,7 +170,8 @@ def oidc_admin(db, issuer, subject, label):
     to date, for the admin area's header and audit log; the log records ids only (R31)."""
     label = _CONTROL.sub("", label or "").strip()[:200] or "admin"
     with write_transaction(db):
-        row = query_one(db, "SELECT id FROM admins WHERE oidc_issuer = ? AND oidc_subject = ?", [issuer, subject])
+        row = query_one(db, "SELECT id, location_id FROM admins WHERE oidc_issuer = ? AND oidc_subject = ?",
+                        [issuer, subject])
         admin_id = row["id"] if row else None
         username = _free_username(db, label, admin_id)
         moment = timestamp()
@@ -181,7 +182,7 @@ def oidc_admin(db, issuer, subject, label):
             ).last_pk
         else:
             db["admins"].update(admin_id, {"username": username, "last_login_at": moment})
-    return Admin(admin_id, username), row is None
+    return Admin(admin_id, username, row["location_id"] if row else None), row is None
 
 
 def oidc_admin_id(db, issuer, subject):

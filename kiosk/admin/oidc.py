@@ -204,13 +204,29 @@ def clear_pending_cookie(response: Response) -> None:
 # Who may enter
 
 
-def allowed(claims: Mapping[str, Any], cfg: Mapping[str, Any]) -> None:
-    """Let in a member of OIDC_ADMIN_GROUP (the `groups` or `roles` claim), or an account whose e-mail domain is in
-    OIDC_ALLOWED_DOMAINS and whose e-mail the provider does not call unverified; with neither setting, nobody.
-    Raises SignInRefused."""
+@dataclass(frozen=True)
+class Admission:
+    """Why an account may enter: as an installation admin (its location None), or as one location's admin (the
+    location's name, from OIDC_LOCATION_GROUPS); by_group False when only its e-mail domain let it in."""
+
+    location: str | None = None
+    by_group: bool = True
+
+
+def allowed(claims: Mapping[str, Any], cfg: Mapping[str, Any]) -> Admission:
+    """Let in a member of OIDC_ADMIN_GROUP (the `groups` or `roles` claim) as an installation admin, a member of one
+    of OIDC_LOCATION_GROUPS as that location's admin, or an account whose e-mail domain is in OIDC_ALLOWED_DOMAINS
+    and whose e-mail the provider does not call unverified; with none of these settings, nobody. Raises
+    SignInRefused."""
     group = cfg["OIDC_ADMIN_GROUP"]
-    if group and group in _strings(claims.get("groups")) | _strings(claims.get("roles")):
-        return
+    groups = _strings(claims.get("groups")) | _strings(claims.get("roles"))
+    if group and group in groups:
+        return Admission()
+    places = sorted(name for name, place_group in cfg.get("OIDC_LOCATION_GROUPS", {}).items() if place_group in groups)
+    if len(places) > 1:
+        raise SignInRefused("SEVERAL_LOCATIONS")  # which one would be a guess: IT must choose
+    if places:
+        return Admission(places[0])
     domains = cfg["OIDC_ALLOWED_DOMAINS"]
     email = claims.get("email")
     domain = email.rpartition("@")[2].lower() if isinstance(email, str) and "@" in email else None
@@ -219,8 +235,8 @@ def allowed(claims: Mapping[str, Any], cfg: Mapping[str, Any]) -> None:
             raise SignInRefused("EMAIL_UNVERIFIED")
         # A personal Google account can carry a work address; only a Workspace account has `hd`, its domain.
         if str(cfg["OIDC_ISSUER"]).rstrip("/") != GOOGLE_ISSUER or claims.get("hd") in domains:
-            return
-    if group and "groups" in _strings(claims.get("_claim_names")):
+            return Admission(by_group=False)
+    if (group or cfg.get("OIDC_LOCATION_GROUPS")) and "groups" in _strings(claims.get("_claim_names")):
         raise SignInRefused("GROUPS_OVERAGE")  # Entra ID lists no groups when there are more than 200
     raise SignInRefused("NOT_ALLOWED")
 
@@ -247,6 +263,10 @@ def refusal_message(reason: str) -> str:
     messages = {
         "EMAIL_UNVERIFIED": _a("Your e-mail address is not verified with the sign-in service, so it cannot let you "
                                "into the admin area. Ask IT for help."),
+        "SEVERAL_LOCATIONS": _a("Your account is in the admin groups of more than one location, so the admin area "
+                                "cannot tell which one you manage. Ask IT to keep you in one."),
+        "UNKNOWN_LOCATION": _a("Your account’s group names a location this installation does not have. Ask IT to "
+                               "check the location groups of the sign-in settings."),
         "GROUPS_OVERAGE": _a("Your account is in too many groups for the sign-in service to list them, so the "
                              "admin area cannot see whether you may enter. Ask IT to send only the groups assigned "
                              "to this app, or to give you its admin role."),

@@ -5,6 +5,7 @@ host directory, the kiosk tablets and the school visits are blueprints of their 
 this one (kiosk/__init__.py), so these checks cover them too.
 """
 
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
@@ -14,6 +15,7 @@ from kiosk import i18n
 from kiosk.admin import accounts, audit, charts, forms, oidc, scope, stats
 from kiosk.db import get_db
 from kiosk.errors import form_status
+from kiosk.hosts import memberships
 from kiosk.i18n import admin_gettext as _a
 from kiosk.locations import locations
 from kiosk.messaging import inbound
@@ -125,19 +127,35 @@ def oidc_callback():
 def _oidc_signed_in(identity, claims):
     db = get_db()
     try:
-        oidc.allowed(claims, current_app.config)
+        admission = oidc.allowed(claims, current_app.config)
+        location_id = _admitted_location(db, admission)
     except oidc.SignInRefused as refusal:
         refusal.admin_id = accounts.oidc_admin_id(db, identity.issuer, identity.subject)
         raise
     admin, created = accounts.oidc_admin(db, identity.issuer, identity.subject, identity.label)
     if created:
         audit.record(db, "oidc_admin_created", admin_id=admin.id)
+    if admission.by_group and admin.location_id != location_id:
+        # The provider's groups say at every sign-in which location (or all) the admin manages.
+        accounts.set_location(db, admin.username, location_id)
+        admin = replace(admin, location_id=location_id)
     audit.record(db, "sign_in_oidc", admin_id=admin.id)
     _start_session(admin)
     # This response ends a navigation that the provider's site started, and a browser sends no Strict cookie on any
     # step of it, a redirect from here included: /admin/ would not see the new session. A page of ours that moves on
     # by itself (meta refresh, no script: R23) starts a navigation of this site, which does send it.
     return current_app.make_response(render_template("admin/signed_in.html", back_to=url_for(".index")))
+
+
+def _admitted_location(db, admission):
+    """The id of the location a location group admits to (None: the whole installation). Raises SignInRefused when
+    OIDC_LOCATION_GROUPS names a location that does not exist (renamed, say)."""
+    if admission.location is None:
+        return None
+    found = memberships.ids_by_name(db).get(admission.location.casefold())
+    if found is None:
+        raise oidc.SignInRefused("UNKNOWN_LOCATION")
+    return found
 
 
 def _start_session(admin):
