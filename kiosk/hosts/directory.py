@@ -110,25 +110,32 @@ def offered_at(db, host_id, location):
 
 
 _MATCHING = """
-    SELECT hosts.id, hosts.name, hosts.department FROM hosts_fts JOIN hosts ON hosts.id = hosts_fts.rowid
+    SELECT hosts.id, hosts.name, hosts.department{here} FROM hosts_fts JOIN hosts ON hosts.id = hosts_fts.rowid
     WHERE hosts_fts MATCH :match AND hosts.active {place} LIMIT :limit
 """
 
 
 def _matching(db, alternatives, limit, location=None):
-    """(at the location, host) pairs of hosts with, for each list of alternatives, a word starting with one of them.
-    A location's own hosts are looked for first, each query stopping at `limit`: no ORDER BY, which would sort
-    every match of a one-letter prefix among 100,000 hosts."""
+    """(at the location, host) pairs of hosts with, for each list of alternatives, a word starting with one of them:
+    any `limit` of them; at a location its own first, or only them (hosts_only). No ORDER BY, which would sort every
+    match of a two-letter prefix among 100,000 hosts: the matches are read until `limit` of the location's own are
+    found, in one pass that also keeps the first others, for when there are fewer."""
     match = " AND ".join("(" + " OR ".join(f'"{word}"*' for word in words) + ")" for words in alternatives)
+    params = {"match": match, "limit": limit, "location": location.id if location else None}
     if location is None:
-        return [(True, host) for host in db.query(_MATCHING.format(place=""), {"match": match, "limit": limit})]
-    params = {"match": match, "limit": limit, "location": location.id}
-    found = [(True, host) for host in db.query(_MATCHING.format(place=f"AND {memberships.AT_LOCATION}"), params)]
-    if location.hosts_only or len(found) == limit:
-        return found
-    others = db.query(_MATCHING.format(place=f"AND NOT {memberships.AT_LOCATION}"),
-                      {**params, "limit": limit - len(found)})
-    return found + [(False, host) for host in others]
+        return [(True, host) for host in db.query(_MATCHING.format(here="", place=""), params)]
+    if location.hosts_only:
+        sql = _MATCHING.format(here="", place=f"AND {memberships.AT_LOCATION}")
+        return [(True, host) for host in db.query(sql, params)]
+    own, others = [], []
+    cursor = db.execute(_MATCHING.format(here=f", {memberships.AT_LOCATION}", place=""), {**params, "limit": -1})
+    for host_id, name, department, here in cursor:  # sqlite3 steps lazily: stopping early reads no more
+        if here or len(others) < limit:
+            (own if here else others).append({"id": host_id, "name": name, "department": department})
+        if len(own) == limit:
+            break
+    cursor.close()
+    return [(True, host) for host in own] + [(False, host) for host in others[:limit - len(own)]]
 
 
 TYPO_MIN_LENGTH = 3  # shorter words are still being typed: a typo cannot be told from a prefix
