@@ -4,6 +4,8 @@ import pytest
 
 from kiosk.db import get_db
 from kiosk.devices import pairing as devices
+from kiosk.hosts import memberships
+from kiosk.locations import locations
 from tests.browser import CACHE_CONTENTS, OFFLINE_CACHE, live_app, new_page, paired_page, require_chromium
 from tests.conftest import TEST_CONFIG
 
@@ -241,3 +243,19 @@ def test_a_host_sms_that_does_not_go_through_in_time_sends_the_visitor_to_the_de
                            SMS_RETRY_BASE_SECONDS=TEST_CONFIG["SMS_RETRY_BASE_SECONDS"],
                            SMS_RETRY_MAX_SECONDS=TEST_CONFIG["SMS_RETRY_MAX_SECONDS"])
     assert [s.to for s in sms.outbox][:1] == [RECEPTION]
+
+
+def test_a_host_of_another_office_is_shown_with_that_office(page, live):
+    # Issue 16: the tablet's own office's hosts come first; one of another office says which.
+    with live.app_context():
+        db = get_db()
+        bergen = locations.save_location(db, None, {"name": "Bergen"})
+        ola = db.execute("SELECT id FROM hosts WHERE name = 'Ola Nordmann'").fetchone()[0]
+        memberships.place_hosts(db, {ola: [bergen]})
+    try:
+        start_check_in(page)
+        page.get_by_label("Who are you visiting?").fill("nord")
+        expect(page.get_by_role("option").locator(".department")).to_have_text("Finance · Bergen")
+    finally:
+        with live.app_context():
+            assert not locations.delete_location(get_db(), bergen)

@@ -51,6 +51,14 @@ def test_a_location_s_own_hosts_and_those_of_every_location_come_first(db, place
         "Kari Oslo", "Karl Oslo", "Karoline Overalt", "Karin Bergen"]
 
 
+def test_a_host_of_another_location_says_where(db, places, hosts):
+    _, bergen = places
+    found = {host["name"]: host for host in directory.search_hosts(db, "kar", limit=10, location=bergen)}
+    assert found["Kari Oslo"]["location"] == "Oslo"
+    assert "location" not in found["Karin Bergen"] and "location" not in found["Karoline Overalt"]
+    assert all("location" not in host for host in directory.search_hosts(db, "kar", limit=10))
+
+
 def test_without_a_location_the_search_is_by_name_alone(db, hosts):
     assert names(directory.search_hosts(db, "kar", limit=10)) == [
         "Kari Oslo", "Karin Bergen", "Karl Oslo", "Karoline Overalt"]

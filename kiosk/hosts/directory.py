@@ -87,7 +87,14 @@ def search_hosts(db, query, *, limit, location=None):
     # that offers only its own (the typo search would then read every match at every location, for nothing).
     if not found and not (location is not None and location.hosts_only and _matching(db, typed, 1)):
         found = _matching(db, [[word, *_near_words(db, word)] for word in words], limit, location)
-    return [host for _, host in sorted(found, key=lambda pair: (not pair[0], fold(pair[1]["name"])))]
+    return _with_places(db, [pair for pair in sorted(found, key=lambda pair: (not pair[0], fold(pair[1]["name"])))])
+
+
+def _with_places(db, found):
+    """The hosts of (at the location, host) pairs; one of another location says where, so a visitor who sees two
+    Kari Nordmanns can tell the one in this office from the one in Bergen."""
+    elsewhere = memberships.names_by_host(db, [host["id"] for here, host in found if not here])
+    return [host if here else {**host, "location": ", ".join(elsewhere.get(host["id"], []))} for here, host in found]
 
 
 def host_named(db, text, *, location=None):

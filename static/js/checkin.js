@@ -60,10 +60,12 @@
       name.className = "name";
       name.textContent = host.name;
       li.appendChild(name);
-      if (host.department) {
+      // The department, and for a host of another office that office (the tablet's own hosts come first).
+      var details = [host.department, host.location].filter(Boolean).join(" · ");
+      if (details) {
         var department = document.createElement("span");
         department.className = "department";
-        department.textContent = host.department;
+        department.textContent = details;
         li.appendChild(department);
       }
       li.addEventListener("click", function () { choose(i); input.focus(); });
