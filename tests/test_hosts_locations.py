@@ -5,6 +5,8 @@ alone, including when the request is crafted for another location's host."""
 from dataclasses import replace
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kiosk.hosts import directory, memberships
 from kiosk.locations import locations
@@ -228,3 +230,25 @@ def test_a_location_admin_s_bulk_action_leaves_other_locations_hosts_alone(berge
 def test_imports_and_exports_are_for_installation_admins(bergen_admin, path):
     assert bergen_admin.get(path).status_code == 404
 
+
+
+# Whatever the memberships, what a tablet offers
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sets(st.sampled_from([1, 2, 3]), max_size=3), min_size=1, max_size=12), st.booleans(),
+       st.integers(min_value=1, max_value=6))
+def test_a_tablet_offers_its_own_hosts_first_and_with_hosts_only_no_other(db, placements, hosts_only, limit):
+    db.execute("DELETE FROM hosts")
+    for i in range(2, 4):
+        db.execute("INSERT OR IGNORE INTO locations (id, name, created_at) VALUES (?, ?, '2026')", [i, f"Office {i}"])
+    ids = [create_host(db, name=f"Kari Nummer{i}", phone=f"+47412000{i:02d}").id for i in range(len(placements))]
+    memberships.place_hosts(db, dict(zip(ids, [sorted(places) for places in placements], strict=True)))
+    at = {host_id for host_id, places in zip(ids, placements, strict=True) if not places or 2 in places}
+    location = replace(locations.get_location(db, 2), hosts_only=hosts_only)
+    found = [host["id"] for host in directory.search_hosts(db, "kari", limit=limit, location=location)]
+    flags = [host_id in at for host_id in found]
+    assert flags == sorted(flags, reverse=True)  # the location's own first
+    assert len(found) == min(limit, len(at) if hosts_only else len(ids))
+    assert not hosts_only or all(flags)
+    assert sum(flags) == min(limit, len(at))  # as many of its own as there are, up to the limit

@@ -87,7 +87,7 @@ def search_hosts(db, query, *, limit, location=None):
     # that offers only its own (the typo search would then read every match at every location, for nothing).
     if not found and not (location is not None and location.hosts_only and _matching(db, typed, 1)):
         found = _matching(db, [[word, *_near_words(db, word)] for word in words], limit, location)
-    return _with_places(db, [pair for pair in sorted(found, key=lambda pair: (not pair[0], fold(pair[1]["name"])))])
+    return _with_places(db, sorted(found, key=lambda pair: (not pair[0], fold(pair[1]["name"]))))
 
 
 def _with_places(db, found):
