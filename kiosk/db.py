@@ -509,3 +509,12 @@ def m015_alert_locations(db: Database) -> None:
     names that location, so its admins see it and other locations' admins do not; NULL: the whole installation's
     (the SMS provider's configuration, say). No personal data."""
     db.table("alerts").add_column("location_id", int)
+
+
+@migrations()
+def m016_reply_count_locations(db: Database) -> None:
+    """Issue 16: an inbound SMS that matched a visit is counted at that visit's location, for the location's
+    statistics; one that matched none (a keyword, a stranger, a host with no visit waiting) at location 0, which the
+    total alone shows. Counts were the whole installation's until now: they stay at 0. No personal data."""
+    db.table("reply_counts").add_column("location_id", int, not_null_default=0)
+    db.table("reply_counts").transform(pk=("hour", "outcome", "location_id"))

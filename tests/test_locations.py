@@ -97,6 +97,7 @@ def test_upgrading_a_database_with_locations_gives_its_visits_their_tablets_loca
     old["refusals"].insert_all([{"hour": "2026-12-03T09", "reason": "too_fast", "count": 3},
                                 {"hour": "2026-12-03T09", "reason": "honeypot", "count": 1}])
     old["admins"].insert({"id": 1, "username": "ana", "password_hash": "h", "created_at": "2026"})
+    old["reply_counts"].insert({"hour": "2026-12-03T09", "outcome": "acknowledged", "count": 5})
     old.close()
 
     new = sqlite_utils.Database(path)
@@ -105,6 +106,7 @@ def test_upgrading_a_database_with_locations_gives_its_visits_their_tablets_loca
     assert sorted(new.execute("SELECT hour, reason, location_id, count FROM refusals").fetchall()) == [
         ("2026-12-03T09", "honeypot", 1, 1), ("2026-12-03T09", "too_fast", 1, 3)]
     assert new.execute("SELECT location_id FROM admins").fetchone() == (None,)  # an installation admin, as before
+    assert new.execute("SELECT outcome, location_id, count FROM reply_counts").fetchall() == [("acknowledged", 0, 5)]
     assert new.execute("SELECT hosts_only, logo FROM locations WHERE id = 2").fetchone() == (0, None)
 
 

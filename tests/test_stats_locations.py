@@ -11,6 +11,7 @@ from freezegun import freeze_time
 
 from kiosk.admin import stats
 from kiosk.locations.locations import Location, save_location
+from kiosk.messaging import inbound
 from tests.helpers import admin_client, get_page
 
 NOON = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # 13:00 in Oslo, 07:00 in New York: the same day in both
@@ -113,14 +114,28 @@ def test_the_same_night_visit_at_a_location_on_the_installations_clock_falls_on_
     assert cells(page, "checkins-per-hour", "03:00") == ["1"]
 
 
-def test_inbound_replies_are_shown_for_all_locations_only_and_a_location_says_why(admin, db, new_york):
-    db["reply_counts"].insert({"hour": "2026-03-02T09", "outcome": "acknowledged", "count": 2})
+def test_inbound_replies_that_matched_a_location_s_visits_are_its_own(admin, db, new_york):
+    db["reply_counts"].insert_all([
+        {"hour": "2026-03-02T09", "outcome": "acknowledged", "count": 2, "location_id": new_york},
+        {"hour": "2026-03-02T09", "outcome": "acknowledged", "count": 1, "location_id": 1},
+        {"hour": "2026-03-02T09", "outcome": "keyword", "count": 4, "location_id": 0}])  # matched no visit
     page = get_page(admin, f"/admin/statistics?location={new_york}")
-    assert page.select_one("#reply-outcomes") is None
-    assert "counted for the whole installation" in page.select_one("#reply-outcomes-installation").text
+    assert cells(page, "reply-outcomes", "On the way") == ["2"]
+    assert "STOP, START or HELP (left to Twilio)" not in page.select_one("#reply-outcomes").text
+    assert "counted under all locations" in page.select_one("#reply-outcomes-installation").text
     total = get_page(admin, "/admin/statistics")
-    assert cells(total, "reply-outcomes", "On the way") == ["2"]
+    assert cells(total, "reply-outcomes", "On the way") == ["3"]
+    assert cells(total, "reply-outcomes", "STOP, START or HELP (left to Twilio)") == ["4"]
     assert total.select_one("#reply-outcomes-installation") is None
+
+
+def test_an_inbound_reply_is_counted_at_its_visit_s_location(app, db, new_york):
+    add_visit(db, "2026-03-02T10:00:00+00:00", location_id=new_york)
+    with app.app_context():
+        inbound.count(db, "acknowledged", "v0")
+        inbound.count(db, "not_a_host")
+    assert sorted(db.execute("SELECT outcome, location_id, count FROM reply_counts").fetchall()) == [
+        ("acknowledged", new_york, 1), ("not_a_host", 0, 1)]
 
 
 # Choosing a location

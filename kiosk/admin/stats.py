@@ -146,12 +146,14 @@ def replies_per_day(db, days=DAYS, *, location_id=None):
             for day in last_days(days) if asked[day]]
 
 
-def replies_by_outcome(db, days=DAYS):
-    """Inbound SMS by what became of them (kiosk/messaging/inbound.py OUTCOMES), most first, for the whole
-    installation: reply_counts has no location."""
+def replies_by_outcome(db, days=DAYS, *, location_id=None):
+    """Inbound SMS by what became of them (kiosk/messaging/inbound.py OUTCOMES), most first. At one location only
+    those that matched one of its visits: the others (keywords, strangers) belong to no location."""
+    where, params = _of_location(location_id)
     rows = db.execute(
-        "SELECT outcome, sum(count) FROM reply_counts WHERE hour >= ? GROUP BY outcome ORDER BY 2 DESC, outcome",
-        [_since(days)],
+        f"SELECT outcome, sum(count) FROM reply_counts WHERE hour >= ?{where} GROUP BY outcome "  # noqa: S608
+        "ORDER BY 2 DESC, outcome",
+        [_since(days), *params],
     ).fetchall()
     return [Count(outcome, total) for outcome, total in rows]
 
@@ -167,7 +169,7 @@ class Figures:
     sms: list[SmsDay]
     refusals: list[Count]
     replies: list[ReplyDay]
-    reply_outcomes: list[Count]  # none for a location: an inbound SMS is counted without one
+    reply_outcomes: list[Count]  # a location's: those that matched its visits
 
 
 def gather(db, location: Location | None = None, days=DAYS) -> Figures:
@@ -177,8 +179,7 @@ def gather(db, location: Location | None = None, days=DAYS) -> Figures:
         return Figures(location, office_timezone().key, per_day=checkins_per_day(db, days, **of),
                        per_hour=checkins_per_hour(db, days, **of), sms=sms_per_day(db, days, **of),
                        refusals=refusals_by_reason(db, days, **of), replies=replies_per_day(db, days, **of),
-                       # Beside one location's counts, the installation's would pass for that location's.
-                       reply_outcomes=replies_by_outcome(db, days) if location is None else [])
+                       reply_outcomes=replies_by_outcome(db, days, **of))
 
 
 def csv_filename(figures: Figures) -> str:
@@ -194,8 +195,9 @@ def export_csv(figures: Figures, stream: TextIO) -> int:
     """The page's tables as one CSV (CSV_HEADER; status only for text messages and replies), counts and no more;
     returns the number of rows. Check-ins per day (oldest first) and hour, text messages per day and status for the
     days that had any, refusals per reason, host replies per day (asked, acknowledged, median minutes to it; the
-    column "count" holds each) and inbound SMS per outcome (in the total only). The file's name says whose counts
-    they are (csv_filename), so the columns are the same for a location and the total."""
+    column "count" holds each) and inbound SMS per outcome (a location's: those that matched its visits). The
+    file's name says whose counts they are (csv_filename), so the columns are the same for a location and the
+    total."""
     rows = [("checkins_per_day", c.label, "", c.count) for c in figures.per_day]
     rows += [("checkins_per_hour", c.label, "", c.count) for c in figures.per_hour]
     rows += [("sms_per_day", day.day, status, day.counts[status]) for day in figures.sms for status in SMS_STATUSES]

@@ -58,7 +58,7 @@ def handle_reply(form: Mapping[str, str]) -> str:
         if outcome == DECLINED and visit_id is not None:
             with locations.at(locations.of_visit(db, visit_id)):
                 message = escalation.tell(db, visit_id, texts.declined_text, "host_declined")
-        count(db, outcome)
+        count(db, outcome, visit_id)
     if message is not None:
         escalation.send(message, texts.declined_text)
     metrics.replied(outcome)
@@ -95,6 +95,9 @@ def awaiting_reply(db: Database, host_id: int) -> str | None:
         [host_id, store.timestamp(since), store.timestamp(now)])
 
 
-def count(db: Database, outcome: str) -> None:
-    db.execute("INSERT INTO reply_counts (hour, outcome, count) VALUES (?, ?, 1) "
-               "ON CONFLICT (hour, outcome) DO UPDATE SET count = count + 1", [store.timestamp()[:13], outcome])
+def count(db: Database, outcome: str, visit_id: str | None = None) -> None:
+    """One more inbound SMS of this outcome this hour, at the location of the visit it matched (0: none)."""
+    db.execute("INSERT INTO reply_counts (hour, outcome, location_id, count) "
+               "VALUES (?, ?, coalesce((SELECT location_id FROM visits WHERE id = ?), 0), 1) "
+               "ON CONFLICT (hour, outcome, location_id) DO UPDATE SET count = count + 1",
+               [store.timestamp()[:13], outcome, visit_id])
