@@ -183,7 +183,8 @@ def admin_screens(page, live):
                          (f"/admin/statistics?location={bergen}", "statistics of one location"),
                          ("/admin/audit", "audit log with locations"), (f"/admin/locations/{bergen}", "location form"),
                          (f"/admin/locations/{bergen}/delete", "deleting a location"),
-                         ("/admin/locations/1/delete", "a location that cannot be deleted")]:
+                         ("/admin/locations/1/delete", "a location that cannot be deleted"),
+                         ("/admin/admins", "admins")]:
         page.goto(f"{live.url}{path}")
         yield screen
 

@@ -29,7 +29,7 @@ GET_PAGES = ["/admin/", "/admin/hosts", "/admin/hosts/new", "/admin/hosts/1", "/
              "/admin/hosts/import", "/admin/hosts/export", "/admin/kiosks", "/admin/statistics", "/admin/audit",
              "/admin/settings", "/admin/schools/", "/admin/schools/new", "/admin/schools/consents",
              "/admin/schools/consents.csv", "/admin/statistics.csv", "/admin/directory-sync", "/admin/locations",
-             "/admin/locations/new", "/admin/locations/1", "/admin/locations/1/delete"]
+             "/admin/locations/new", "/admin/locations/1", "/admin/locations/1/delete", "/admin/admins"]
 DOWNLOADS = ("/admin/hosts/export", "/admin/schools/consents.csv", "/admin/statistics.csv")
 POST_URLS = ["/admin/login", "/admin/logout", "/admin/hosts/new", "/admin/hosts/1", "/admin/hosts/1/deactivate",
              "/admin/hosts/1/reactivate", "/admin/hosts/1/delete", "/admin/hosts/selected", "/admin/hosts/import",
@@ -38,7 +38,7 @@ POST_URLS = ["/admin/login", "/admin/logout", "/admin/hosts/new", "/admin/hosts/
              "/admin/settings", "/admin/schools/new", "/admin/schools/confirm", "/admin/schools/1/delete",
              "/admin/schools/consents/1/withdraw", "/admin/directory-sync/tokens",
              "/admin/directory-sync/tokens/1/revoke", "/admin/locations/new", "/admin/locations/1",
-             "/admin/locations/1/delete"]
+             "/admin/locations/1/delete", "/admin/admins/1/location"]
 
 
 @pytest.fixture

@@ -184,3 +184,42 @@ def test_an_alert_from_a_sms_thread_names_the_visit_s_location(app, db, bergen, 
     register_visit(app, db, host, kiosk_id=device.id)
     drain(app)
     assert db.execute("SELECT kind, location_id FROM alerts").fetchall() == [("visitor_unannounced", bergen)]
+
+
+# The Admins page
+
+
+def test_an_installation_admin_makes_another_admin_one_location_s(app, db, bergen, bergen_admin):
+    admin = admin_client(app)
+    page = get_page(admin, "/admin/admins")
+    rows = {row.th.text: row for row in page.select("#admins tbody tr")}
+    assert rows["berit"].select_one("option[selected]").text == "Bergen"
+    assert rows["ana"].select("select") == []  # one's own account
+    assert "/admin/admins" in [link["href"] for link in page.select("nav a")]  # in the menu once there are several
+    berit = db.execute("SELECT id FROM admins WHERE username = 'berit'").fetchone()[0]
+    response = admin.post(f"/admin/admins/{berit}/location", data={"csrf_token": csrf_token(page), "location_id": "1"})
+    assert response.status_code == 302
+    assert db.execute("SELECT location_id FROM admins WHERE username = 'berit'").fetchone() == (1,)
+    assert bergen_admin.get("/admin/hosts").status_code == 302  # signed out: the change holds at once
+    assert db.execute("SELECT target, location_id FROM audit_events WHERE action = 'admin_location_changed'"
+                      ).fetchall() == [(f"admin:{berit}", 1)]
+    admin.post(f"/admin/admins/{berit}/location", data={"csrf_token": csrf_token(page), "location_id": ""})
+    assert db.execute("SELECT location_id FROM admins WHERE username = 'berit'").fetchone() == (None,)
+
+
+def test_an_admin_cannot_change_their_own_account_or_choose_a_location_that_does_not_exist(app, db, bergen):
+    admin = admin_client(app)
+    page = get_page(admin, "/admin/admins")
+    response = admin.post("/admin/admins/1/location", data={"csrf_token": csrf_token(page), "location_id": str(bergen)},
+                          follow_redirects=True)
+    assert "You cannot change your own account." in response.get_data(as_text=True)
+    assert db.execute("SELECT location_id FROM admins WHERE id = 1").fetchone() == (None,)
+    assert admin.post("/admin/admins/1/location", data={"csrf_token": csrf_token(page), "location_id": "99"}
+                      ).status_code == 400
+    assert admin.post("/admin/admins/77/location", data={"csrf_token": csrf_token(page)}).status_code == 404
+
+
+def test_the_admins_page_is_not_a_location_admin_s(bergen_admin, db):
+    assert bergen_admin.get("/admin/admins").status_code == 404
+    assert post(bergen_admin, "/admin/admins/1/location", location_id="").status_code == 404
+    assert db.execute("SELECT location_id FROM admins WHERE username = 'berit'").fetchone() != (None,)

@@ -59,6 +59,23 @@ def create_admin(db, username, password, *, location_id=None):
     return Admin(admin_id, username, location_id)
 
 
+@dataclass(frozen=True)
+class AdminEntry:
+    """An admin as the Admins page lists them."""
+
+    id: int
+    username: str
+    location_id: int | None
+    sso: bool  # signs in with the OIDC provider
+    last_login_at: str | None
+
+
+def list_admins(db):
+    rows = db.query("SELECT id, username, location_id, oidc_subject IS NOT NULL AS sso, last_login_at FROM admins "
+                    "ORDER BY username")
+    return [AdminEntry(**{**row, "sso": bool(row["sso"])}) for row in rows]
+
+
 def set_location(db, username, location_id):
     """Make an admin one location's (location_id) or the whole installation's (None); False for no such admin. Their
     sessions end, so the change holds from their next request."""

@@ -51,7 +51,8 @@ def no_store(response):
 def admin_context():
     admin = g.get("admin")
     alerts = audit.open_alerts(get_db(), location_id=scope.location_id()) if admin else []
-    return {"admin": admin, "alerts": alerts, "mask": mask}
+    return {"admin": admin, "alerts": alerts, "mask": mask,
+            "several_locations": bool(admin) and locations.several(get_db())}
 
 
 # Signing in and out
@@ -252,6 +253,38 @@ def resolve_alert(alert_id):
 def _back_to(path):
     """A path inside the admin area to return to; anything else (another site) becomes the start page."""
     return local_path(path or "", within=url_for(".index")) or url_for(".index")
+
+
+# Admins (issue 16): who manages the whole installation, and who one location
+
+
+@bp.get("/admins")
+def admins():
+    scope.require_everywhere()
+    return render_template("admin/admins.html", admins=accounts.list_admins(get_db()),
+                           places=locations.list_locations(get_db()))
+
+
+@bp.post("/admins/<int:admin_id>/location")
+def admin_location(admin_id):
+    """Make an admin one location's (or, with an empty choice, the whole installation's); their sessions end."""
+    scope.require_everywhere()
+    found = next((entry for entry in accounts.list_admins(get_db()) if entry.id == admin_id), None) or abort(404)
+    choice = request.form.get("location_id", "")
+    location = locations.get_location(get_db(), choice) if choice else None
+    if choice and location is None:
+        abort(400)
+    location_id = location.id if location else None
+    if admin_id == g.admin.id:
+        flash(_a("You cannot change your own account. Ask another admin of the whole installation."), "error")
+    elif location_id == found.location_id:
+        flash(_a("Nothing was changed."), "success")
+    else:
+        accounts.set_location(get_db(), found.username, location_id)
+        audit.record(get_db(), "admin_location_changed", admin_id=g.admin.id, location_id=location_id, admin=admin_id)
+        flash(_a("%(name)s now manages %(where)s.", name=found.username,
+                 where=location.name if location else _a("the whole installation")), "success")
+    return redirect(url_for(".admins"))
 
 
 @bp.route("/settings", methods=["GET", "POST"])
