@@ -154,7 +154,7 @@ def _location_id(name: str | None) -> int | None:
     """The id of the location called `name` (in any case), None for no name; a plain error for an unknown one."""
     if name is None:
         return None
-    found = memberships.ids_by_name(get_db()).get(name.strip().casefold())
+    found = locations.id_named(get_db(), name)
     if found is None:
         raise click.ClickException(f"There is no location called {name}. The locations are: {_location_names()}.")
     return found

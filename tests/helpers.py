@@ -7,8 +7,9 @@ import openpyxl
 from bs4 import BeautifulSoup
 
 from kiosk.admin import accounts
-from kiosk.db import get_db
+from kiosk.db import get_db, write_transaction
 from kiosk.devices import pairing as devices
+from kiosk.hosts import memberships
 from kiosk.hosts.directory import get_host, save_hosts
 from kiosk.phone import PhoneNumber
 from kiosk.schools import visits as schools
@@ -25,6 +26,13 @@ def create_host(db, *, name="Kari Ødegård", phone="+4741234567", department="S
     save_hosts(db, [{"name": name, "phone": phone, "department": department, "email": email, "language": language}])
     host_id = db.execute("SELECT id FROM hosts WHERE phone = ?", [phone]).fetchone()[0]
     return get_host(db, host_id)
+
+
+def place_hosts(db, placements):
+    """Place hosts at locations ({host id: [location ids]}; [] for every location), in one transaction."""
+    with write_transaction(db):
+        for host_id, location_ids in placements.items():
+            memberships.set_locations(db, host_id, location_ids)
 
 
 def xlsx(rows):

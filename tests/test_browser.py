@@ -4,10 +4,10 @@ import pytest
 
 from kiosk.db import get_db
 from kiosk.devices import pairing as devices
-from kiosk.hosts import memberships
 from kiosk.locations import locations
 from tests.browser import CACHE_CONTENTS, OFFLINE_CACHE, live_app, new_page, paired_page, require_chromium
 from tests.conftest import TEST_CONFIG
+from tests.helpers import place_hosts
 
 require_chromium()
 pytestmark = pytest.mark.browser  # `make test-fast` leaves these out
@@ -251,7 +251,7 @@ def test_a_host_of_another_office_is_shown_with_that_office(page, live):
         db = get_db()
         bergen = locations.save_location(db, None, {"name": "Bergen"})
         ola = db.execute("SELECT id FROM hosts WHERE name = 'Ola Nordmann'").fetchone()[0]
-        memberships.place_hosts(db, {ola: [bergen]})
+        place_hosts(db, {ola: [bergen]})
     try:
         start_check_in(page)
         page.get_by_label("Who are you visiting?").fill("nord")

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from kiosk.hosts import directory, memberships
 from kiosk.locations import locations
-from tests.helpers import admin_client, create_host, csrf_token, get_page, pair_tablet, post_check_in
+from tests.helpers import admin_client, create_host, csrf_token, get_page, pair_tablet, place_hosts, post_check_in
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def hosts(db, places):
     made = {name: create_host(db, name=name, phone=phone).id for name, phone in (
         ("Kari Oslo", "+4741000001"), ("Karl Oslo", "+4741000002"), ("Karin Bergen", "+4741000003"),
         ("Karoline Overalt", "+4741000004"))}
-    memberships.place_hosts(db, {made["Kari Oslo"]: [oslo.id], made["Karl Oslo"]: [oslo.id],
+    place_hosts(db, {made["Kari Oslo"]: [oslo.id], made["Karl Oslo"]: [oslo.id],
                                  made["Karin Bergen"]: [bergen.id]})
     return made
 
@@ -92,7 +92,7 @@ def test_a_name_typed_in_full_finds_the_location_s_namesake(db, places):
     oslo, bergen = places
     in_oslo = create_host(db, name="Ola Hansen", phone="+4741000011").id
     in_bergen = create_host(db, name="Ola Hansen", phone="+4741000012").id
-    memberships.place_hosts(db, {in_oslo: [oslo.id], in_bergen: [bergen.id]})
+    place_hosts(db, {in_oslo: [oslo.id], in_bergen: [bergen.id]})
     assert directory.host_named(db, "Ola Hansen") is None  # two of that name: the visitor must choose
     assert directory.host_named(db, "ola hansen", location=bergen).id == in_bergen
 
@@ -243,7 +243,7 @@ def test_a_tablet_offers_its_own_hosts_first_and_with_hosts_only_no_other(db, pl
     for i in range(2, 4):
         db.execute("INSERT OR IGNORE INTO locations (id, name, created_at) VALUES (?, ?, '2026')", [i, f"Office {i}"])
     ids = [create_host(db, name=f"Kari Nummer{i}", phone=f"+47412000{i:02d}").id for i in range(len(placements))]
-    memberships.place_hosts(db, dict(zip(ids, [sorted(places) for places in placements], strict=True)))
+    place_hosts(db, dict(zip(ids, [sorted(places) for places in placements], strict=True)))
     at = {host_id for host_id, places in zip(ids, placements, strict=True) if not places or 2 in places}
     location = replace(locations.get_location(db, 2), hosts_only=hosts_only)
     found = [host["id"] for host in directory.search_hosts(db, "kari", limit=limit, location=location)]

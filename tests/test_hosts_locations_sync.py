@@ -14,7 +14,7 @@ from kiosk.locations import locations
 from kiosk.scim import tokens
 from kiosk.spreadsheet import read_table
 from kiosk.text import TextError
-from tests.helpers import create_host
+from tests.helpers import create_host, place_hosts
 
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
@@ -70,7 +70,7 @@ def test_an_import_places_new_hosts_and_moves_existing_ones(db, places):
 
 def test_a_file_without_a_location_column_keeps_everyone_s_locations(db, places):
     kari = create_host(db, name="Kari Nordmann", phone="+4741234567").id
-    memberships.place_hosts(db, {kari: [places["Bergen"]]})
+    place_hosts(db, {kari: [places["Bergen"]]})
     directory.save_hosts(db, parsed(db, "Kari Nordmann,41234567", header="navn,mobil").hosts)
     assert memberships.locations_of(db, kari) == [places["Bergen"]]
 
@@ -78,7 +78,7 @@ def test_a_file_without_a_location_column_keeps_everyone_s_locations(db, places)
 def test_the_export_names_each_host_s_locations_and_imports_again(db, places):
     kari = create_host(db, name="Kari Nordmann", phone="+4741234567").id
     create_host(db, name="Ola Hansen", phone="+4741234568")
-    memberships.place_hosts(db, {kari: [places["Bergen"], places["Oslo, Aker Brygge"]]})
+    place_hosts(db, {kari: [places["Bergen"], places["Oslo, Aker Brygge"]]})
     stream = io.StringIO()
     directory.export_hosts(db, stream)
     exported = stream.getvalue()

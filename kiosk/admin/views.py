@@ -15,7 +15,6 @@ from kiosk import i18n
 from kiosk.admin import accounts, audit, charts, forms, oidc, scope, stats
 from kiosk.db import get_db
 from kiosk.errors import form_status
-from kiosk.hosts import memberships
 from kiosk.i18n import admin_gettext as _a
 from kiosk.locations import locations
 from kiosk.messaging import inbound
@@ -153,7 +152,7 @@ def _admitted_location(db, admission):
     OIDC_LOCATION_GROUPS names a location that does not exist (renamed, say)."""
     if admission.location is None:
         return None
-    found = memberships.ids_by_name(db).get(admission.location.casefold())
+    found = locations.id_named(db, admission.location)
     if found is None:
         raise oidc.SignInRefused("UNKNOWN_LOCATION")
     return found
@@ -239,7 +238,7 @@ def _statistics_location(visible):
 @bp.get("/audit")
 def audit_log():
     return render_template("admin/audit.html", events=audit.latest(get_db(), location_id=scope.location_id()),
-                           limit=audit.LATEST, several=locations.several(get_db()))
+                           limit=audit.LATEST)
 
 
 @bp.post("/alerts/<int:alert_id>/resolve")

@@ -8,7 +8,6 @@ that belong to their location alone.
 import json
 import re
 
-from kiosk.db import write_transaction
 from kiosk.text import TextError
 
 EVERY_LOCATION = {"", "*", "all", "alle", "all locations", "alle lokasjoner", "alle kontor"}
@@ -43,13 +42,6 @@ def set_locations(db, host_id, location_ids):
     db.execute("DELETE FROM host_locations WHERE host_id = ?", [host_id])
     db.conn.executemany("INSERT INTO host_locations (host_id, location_id) VALUES (?, ?)",
                         [(host_id, location_id) for location_id in sorted(set(location_ids))])
-
-
-def place_hosts(db, placements):
-    """set_locations for many hosts at once ({host id: [location ids]}), in one transaction."""
-    with write_transaction(db):
-        for host_id, location_ids in placements.items():
-            set_locations(db, host_id, location_ids)
 
 
 def is_at(db, host_id, location_id):

@@ -99,6 +99,13 @@ def logo(db: Database, location_id: int) -> Logo | None:
     return Logo(row["logo"], row["logo_type"]) if row else None
 
 
+def id_named(db: Database, name: str | None) -> int | None:
+    """The id of the location called `name`, in any case (as a host file, a command or a sign-in group names it)."""
+    wanted = (name or "").strip().casefold()
+    return next((row["id"] for row in db.query("SELECT id, name FROM locations") if row["name"].casefold() == wanted),
+                None)
+
+
 def count(db: Database) -> int:
     return int(query_value(db, "SELECT count(*) FROM locations"))
 

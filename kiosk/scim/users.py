@@ -41,7 +41,8 @@ from scim2_models.urn import URN
 from sqlite_utils import Database
 
 from kiosk.db import parse_timestamp
-from kiosk.hosts import directory, memberships
+from kiosk.hosts import directory
+from kiosk.locations import locations
 from kiosk.scim import filters, schemas
 from kiosk.scim.errors import PREFIX
 from kiosk.text import TextError
@@ -147,7 +148,7 @@ def delete_user(db: Database, scim_id: str) -> int:
 
 def _save(db: Database, scim_id: str, user: UserResource, *, region: str) -> UserResource:
     fields = host_fields(user, region=region)
-    place = memberships.ids_by_name(db).get((fields.pop("location_name") or "").strip().casefold())
+    place = locations.id_named(db, fields.pop("location_name"))
     try:
         directory.save_managed_host(db, {"scim_id": scim_id, **fields, "locations": [place] if place else []})
     except directory.HostConflictError:
